@@ -1,0 +1,1 @@
+//! Host connectors. (Skeleton: being filled in.)

@@ -1,0 +1,1 @@
+//! The daemon. (Skeleton: being filled in.)

@@ -1,0 +1,1 @@
+//! Storage. (Skeleton: being filled in.)
