@@ -3,6 +3,7 @@
 //! This crate does no I/O and never reads the clock: time is always an argument
 //! ([`Timestamp`]). Everything here is plain data plus pure functions over it.
 
+pub mod approval;
 pub mod call;
 pub mod decision;
 pub mod time;
