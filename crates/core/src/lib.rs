@@ -4,6 +4,7 @@
 //! ([`Timestamp`]). Everything here is plain data plus pure functions over it.
 
 pub mod approval;
+pub mod audit;
 pub mod call;
 pub mod decision;
 pub mod time;
