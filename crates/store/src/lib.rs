@@ -1,4 +1,18 @@
-//! Storage. (Skeleton: being filled in.)
+//! Storage behind one trait per concern, SQLite embedded by default.
+//!
+//! - [`AuditStore`]: the append-only, hash-chained audit log
+//!   ([`SqliteStore`] in `<data_dir>/gatehouse.db`).
+//! - [`daemon_store`]: the daemon's approvals, grants, tokens and lockdown,
+//!   in the same file.
+
+mod audit;
+mod error;
+mod row;
+pub mod sqlite;
+
+pub use audit::{AuditEntry, AuditQuery, AuditStore, Verification};
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
 
 /// The daemon's tables: held approvals, session grants, API tokens, lockdown.
 pub mod daemon_store;

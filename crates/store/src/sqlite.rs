@@ -1,0 +1,470 @@
+//! The embedded backend: the audit log in one SQLite file (WAL), shared by the
+//! hooks (one short-lived process per tool call) and the daemon.
+//!
+//! Durability: `synchronous=FULL`, so a record is on disk when `append`
+//! returns. Concurrency: every append is one `BEGIN IMMEDIATE` transaction
+//! that reads the head and writes record + head, so concurrent writers queue
+//! on SQLite's write lock (waiting up to [`BUSY_TIMEOUT`]) and the chain never
+//! forks.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use gatehouse_core::audit::{
+    AuditRecord, ChainFault, ChainHead, ChainVerifier, Hash, chain_hash, encode,
+};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior};
+
+use crate::row::{COLUMNS, RawRow};
+use crate::{AuditEntry, AuditQuery, AuditStore, StoreError, Verification};
+
+/// How long a writer waits for another process's transaction before failing
+/// (and the hook then denying): far above any single append, far below a
+/// host's hook timeout.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The audit log in a SQLite database file.
+///
+/// One connection behind a mutex: cheap to open (what a hook needs) and safe
+/// to share between threads (what the daemon needs).
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// The database's file name inside the data dir.
+    pub const FILE_NAME: &'static str = "gatehouse.db";
+
+    /// Where the database lives in `data_dir`: `<data_dir>/gatehouse.db`.
+    pub fn path_in(data_dir: &Path) -> PathBuf {
+        data_dir.join(SqliteStore::FILE_NAME)
+    }
+
+    /// Opens (creating the directory and file if needed, owner-only) the
+    /// database at `path`, in WAL mode, migrated to the current schema.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
+        }
+        let fresh = !path.exists();
+        let store = SqliteStore::open_with_flags(path, OpenFlags::default())?;
+        if fresh {
+            restrict_to_owner(path);
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing database; fails instead of creating one (for
+    /// readers such as `audit verify`, where a missing log is news).
+    pub fn open_existing(path: &Path) -> Result<SqliteStore, StoreError> {
+        let flags = OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE;
+        SqliteStore::open_with_flags(path, flags)
+    }
+
+    fn open_with_flags(path: &Path, flags: OpenFlags) -> Result<SqliteStore, StoreError> {
+        let shown = path.display().to_string();
+        let mut conn =
+            Connection::open_with_flags(path, flags).map_err(schema::open_err(&shown))?;
+        // As a pragma: rusqlite's `busy_timeout()` needs SQLite 3.44
+        // (`sqlite3_set_clientdata`), newer than many systems' libsqlite3.
+        conn.pragma_update(None, "busy_timeout", BUSY_TIMEOUT.as_millis() as i64)
+            .map_err(schema::open_err(&shown))?;
+        // journal_mode is persistent: only the first open of a file pays for the switch.
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .map_err(schema::open_err(&shown))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+                .map_err(schema::open_err(&shown))?;
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(schema::open_err(&shown))?;
+        schema::migrate(&mut conn, &shown)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock left no transaction open (rusqlite
+        // rolls back on drop), so the connection is still sound.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl AuditStore for SqliteStore {
+    fn append(&self, record: &AuditRecord) -> Result<AuditEntry, StoreError> {
+        let mut entries = self.append_batch(std::slice::from_ref(record))?;
+        entries.pop().ok_or(StoreError::Database {
+            context: "append",
+            source: "no entry was written".into(),
+        })
+    }
+
+    fn append_batch(&self, records: &[AuditRecord]) -> Result<Vec<AuditEntry>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("begin append"))?;
+        let (mut seq, mut prev) = match read_head(&tx)? {
+            Some(Ok(head)) => (head.seq, head.hash),
+            Some(Err(_)) => return Err(StoreError::HeadMissing),
+            None if log_is_empty(&tx)? => (0, Hash::GENESIS),
+            None => return Err(StoreError::HeadMissing),
+        };
+        let mut entries = Vec::with_capacity(records.len());
+        {
+            let mut insert = tx
+                .prepare_cached(&insert_sql())
+                .map_err(sql("prepare insert"))?;
+            for record in records {
+                seq += 1;
+                let hash = chain_hash(&prev, seq, &encode(record));
+                let row = RawRow::from_record(record, &prev, &hash);
+                insert
+                    .execute(rusqlite::params![
+                        seq_param(seq),
+                        row.v,
+                        row.time,
+                        row.kind,
+                        row.host,
+                        row.session,
+                        row.host_session,
+                        row.agent,
+                        row.cwd,
+                        row.tool,
+                        row.class,
+                        row.input,
+                        row.decision,
+                        row.rules,
+                        row.severity,
+                        row.message,
+                        row.approval_id,
+                        row.actor,
+                        row.channel,
+                        row.reason,
+                        row.outcome,
+                        row.prev,
+                        row.hash,
+                    ])
+                    .map_err(sql("insert record"))?;
+                entries.push(AuditEntry {
+                    seq,
+                    hash,
+                    prev,
+                    record: record.clone(),
+                });
+                prev = hash;
+            }
+        }
+        tx.execute(
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            rusqlite::params![seq_param(seq), prev.0.as_slice()],
+        )
+        .map_err(sql("update head"))?;
+        tx.commit().map_err(sql("commit append"))?;
+        Ok(entries)
+    }
+
+    fn head(&self) -> Result<Option<ChainHead>, StoreError> {
+        let conn = self.lock();
+        match read_head(&conn)? {
+            None => Ok(None),
+            Some(Ok(head)) => Ok(Some(head)),
+            Some(Err(detail)) => Err(StoreError::Corrupt { seq: 0, detail }),
+        }
+    }
+
+    fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let conn = self.lock();
+        let (sql_text, params) = query_sql(query);
+        let mut stmt = conn
+            .prepare_cached(&sql_text)
+            .map_err(sql("prepare query"))?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(sql("run query"))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql("read query"))? {
+            let (seq, raw) = read_row(row)?;
+            let raw = raw.map_err(|detail| StoreError::Corrupt { seq, detail })?;
+            out.push(raw.entry(seq)?);
+        }
+        if query.newest {
+            out.reverse();
+        }
+        Ok(out)
+    }
+
+    fn verify(&self) -> Result<Verification, StoreError> {
+        let mut conn = self.lock();
+        // One read transaction: head and records from the same snapshot,
+        // however many appends happen meanwhile.
+        let tx = conn.transaction().map_err(sql("begin verify"))?;
+        let head = match read_head(&tx)? {
+            None => None,
+            Some(Ok(head)) => Some(head),
+            Some(Err(detail)) => {
+                return Ok(Err(ChainFault::HeadMismatch { seq: 0, detail }));
+            }
+        };
+        let mut verifier = ChainVerifier::new(head);
+        {
+            let mut stmt = tx
+                .prepare(&format!(
+                    "SELECT seq, {} FROM audit_log ORDER BY seq",
+                    COLUMNS.join(", ")
+                ))
+                .map_err(sql("prepare verify"))?;
+            let mut rows = stmt.query([]).map_err(sql("read records"))?;
+            while let Some(row) = rows.next().map_err(sql("read records"))? {
+                let (seq, raw) = read_row(row)?;
+                let link = match raw {
+                    Ok(raw) => raw.link(seq),
+                    Err(detail) => gatehouse_core::audit::ChainLink {
+                        seq,
+                        prev: Hash::GENESIS,
+                        hash: Hash::GENESIS,
+                        record: Err(detail),
+                    },
+                };
+                if let Err(fault) = verifier.push(&link) {
+                    return Ok(Err(fault));
+                }
+            }
+        }
+        tx.finish().map_err(sql("end verify"))?;
+        Ok(verifier.finish())
+    }
+}
+
+fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Database {
+        context,
+        source: Box::new(e),
+    }
+}
+
+/// Sequence numbers are u64 in the domain and INTEGER (i64) in SQLite; a log
+/// never gets near 2^63 records, saturate rather than wrap if it somehow did.
+fn seq_param(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+fn insert_sql() -> String {
+    let placeholders: Vec<String> = (1..=COLUMNS.len() + 1).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO audit_log (seq, {}) VALUES ({})",
+        COLUMNS.join(", "),
+        placeholders.join(", ")
+    )
+}
+
+/// The stored head: `None` if there is none, `Some(Err)` if it is unreadable.
+fn read_head(conn: &Connection) -> Result<Option<Result<ChainHead, String>>, StoreError> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .map_err(sql("read head"))?;
+    Ok(row.map(|(seq, hash)| {
+        let seq = u64::try_from(seq).map_err(|_| format!("the head's seq is {seq}"))?;
+        let hash = Hash::from_slice(&hash)
+            .ok_or_else(|| format!("the head's hash holds {} bytes, not 32", hash.len()))?;
+        Ok(ChainHead { seq, hash })
+    }))
+}
+
+fn log_is_empty(tx: &Transaction<'_>) -> Result<bool, StoreError> {
+    tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM audit_log)", [], |r| {
+        r.get(0)
+    })
+    .map_err(sql("check for records"))
+}
+
+/// The SQL and parameters for `query`.
+fn query_sql(q: &AuditQuery) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value as V;
+    let mut sql_text = format!(
+        "SELECT seq, {} FROM audit_log WHERE seq > ?",
+        COLUMNS.join(", ")
+    );
+    let mut params = vec![V::Integer(seq_param(q.after))];
+    let mut add = |clause: &str, values: Vec<V>| {
+        sql_text.push_str(" AND ");
+        sql_text.push_str(clause);
+        params.extend(values);
+    };
+    if let Some(t) = q.since {
+        add("time >= ?", vec![V::Integer(t.millis())]);
+    }
+    if let Some(t) = q.until {
+        add("time < ?", vec![V::Integer(t.millis())]);
+    }
+    if let Some(k) = q.kind {
+        add("kind = ?", vec![V::Text(k.as_str().into())]);
+    }
+    if let Some(d) = q.decision {
+        add("decision = ?", vec![V::Text(d.as_str().into())]);
+    }
+    if let Some(s) = &q.session {
+        add(
+            "(session = ? OR host_session = ?)",
+            vec![V::Text(s.clone()), V::Text(s.clone())],
+        );
+    }
+    if let Some(t) = &q.tool {
+        add("tool = ?", vec![V::Text(t.clone())]);
+    }
+    if let Some(r) = &q.rule {
+        add(
+            "EXISTS (SELECT 1 FROM json_each(audit_log.rules) WHERE json_each.value = ?)",
+            vec![V::Text(r.clone())],
+        );
+    }
+    if let Some(a) = &q.approval_id {
+        add("approval_id = ?", vec![V::Text(a.clone())]);
+    }
+    sql_text.push_str(if q.newest {
+        " ORDER BY seq DESC"
+    } else {
+        " ORDER BY seq ASC"
+    });
+    if let Some(limit) = q.limit {
+        sql_text.push_str(" LIMIT ?");
+        params.push(V::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    }
+    (sql_text, params)
+}
+
+/// One row's seq and columns. Columns are read leniently so that a tampered
+/// value (text where a number belongs) becomes a finding, not a crash.
+fn read_row(row: &Row<'_>) -> Result<(u64, Result<RawRow, String>), StoreError> {
+    let seq: i64 = row.get(0).map_err(sql("read seq"))?;
+    // A negative seq can only come from tampering; 0 makes the verifier flag it.
+    let seq = u64::try_from(seq).unwrap_or(0);
+    Ok((seq, raw_row(row)))
+}
+
+fn raw_row(row: &Row<'_>) -> Result<RawRow, String> {
+    let col = |i: usize| -> Result<ValueRef<'_>, String> {
+        row.get_ref(i + 1)
+            .map_err(|e| format!("column {} unreadable: {e}", COLUMNS.get(i).unwrap_or(&"?")))
+    };
+    let int = |i: usize| -> Result<i64, String> {
+        match col(i)? {
+            ValueRef::Integer(n) => Ok(n),
+            other => Err(wrong_type(i, "an integer", other)),
+        }
+    };
+    let opt_text = |i: usize| -> Result<Option<String>, String> {
+        match col(i)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(t) => String::from_utf8(t.to_vec())
+                .map(Some)
+                .map_err(|_| wrong_type(i, "UTF-8 text", ValueRef::Text(t))),
+            other => Err(wrong_type(i, "text", other)),
+        }
+    };
+    let text = |i: usize| -> Result<String, String> {
+        opt_text(i)?.ok_or_else(|| format!("{} is NULL", COLUMNS.get(i).unwrap_or(&"?")))
+    };
+    let blob = |i: usize| -> Result<Vec<u8>, String> {
+        match col(i)? {
+            ValueRef::Blob(b) => Ok(b.to_vec()),
+            other => Err(wrong_type(i, "a blob", other)),
+        }
+    };
+    Ok(RawRow {
+        v: int(0)?,
+        time: int(1)?,
+        kind: text(2)?,
+        host: opt_text(3)?,
+        session: opt_text(4)?,
+        host_session: opt_text(5)?,
+        agent: opt_text(6)?,
+        cwd: opt_text(7)?,
+        tool: text(8)?,
+        class: opt_text(9)?,
+        input: text(10)?,
+        decision: opt_text(11)?,
+        rules: text(12)?,
+        severity: opt_text(13)?,
+        message: opt_text(14)?,
+        approval_id: opt_text(15)?,
+        actor: opt_text(16)?,
+        channel: opt_text(17)?,
+        reason: opt_text(18)?,
+        outcome: opt_text(19)?,
+        prev: blob(20)?,
+        hash: blob(21)?,
+    })
+}
+
+fn wrong_type(i: usize, want: &str, got: ValueRef<'_>) -> String {
+    let got = match got {
+        ValueRef::Null => "NULL".to_owned(),
+        ValueRef::Integer(n) => format!("the integer {n}"),
+        ValueRef::Real(x) => format!("the number {x}"),
+        ValueRef::Text(t) => format!("the text {:?}", String::from_utf8_lossy(t)),
+        ValueRef::Blob(b) => format!("a {}-byte blob", b.len()),
+    };
+    format!("{} holds {got}, not {want}", COLUMNS.get(i).unwrap_or(&"?"))
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| StoreError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// The log holds commands and paths: keep it to its owner. Best effort: a
+/// file system without Unix permissions still gets a working log.
+fn restrict_to_owner(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
