@@ -22,6 +22,8 @@ enum Command {
     /// Work with policy files: lint, test, schema.
     #[command(subcommand)]
     Policy(cmd::policy::PolicyCommand),
+    /// Proxy an MCP server, evaluating every tools/call against the policy.
+    Mcp(cmd::mcp::McpArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -29,6 +31,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Policy(command) => cmd::policy::run(command),
+        Command::Mcp(args) => cmd::mcp::run(args),
     };
     match result {
         Ok(code) => code.into(),
