@@ -130,7 +130,8 @@ impl DaemonStore {
     /// daemon groups writes into few transactions for throughput.
     pub fn open(path: &Path) -> Result<DaemonStore> {
         let conn = Connection::open(path).map_err(sql("open database"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
+        // As a pragma: rusqlite's `busy_timeout()` needs SQLite 3.44.
+        conn.pragma_update(None, "busy_timeout", 5000)
             .map_err(sql("set busy timeout"))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql("enable WAL"))?;
@@ -340,6 +341,20 @@ impl Tx<'_> {
             )
             .map_err(sql("write token"))?;
         Ok(n == 1)
+    }
+
+    /// Insert a token, or give an existing one of that name this role and
+    /// hash and make it live again (the local credentials, rewritten at start).
+    pub fn upsert_token(&self, t: &TokenRecord) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO tokens (name, role, hash, created_at, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4, NULL)
+                 ON CONFLICT(name) DO UPDATE SET role = ?2, hash = ?3, revoked_at = NULL",
+                params![t.name, t.role.as_str(), t.hash, t.created_at.millis()],
+            )
+            .map_err(sql("write token"))?;
+        Ok(())
     }
 
     /// Revoke a token by name; `false` if there is no such live token.
