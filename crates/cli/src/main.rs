@@ -17,6 +17,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Verify, tail and export the hash-chained audit log.
+    Audit(cmd::audit::AuditArgs),
     /// Dry-run a call against the policy and print the decision.
     Check(cmd::check::CheckArgs),
     /// Work with policy files: lint, test, schema.
@@ -29,6 +31,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Audit(args) => cmd::audit::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Policy(command) => cmd::policy::run(command),
         Command::Mcp(args) => cmd::mcp::run(args),

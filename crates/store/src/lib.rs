@@ -7,6 +7,7 @@
 
 mod audit;
 mod error;
+pub mod export;
 mod row;
 pub mod sqlite;
 
