@@ -3,6 +3,7 @@
 
 mod cmd;
 mod config;
+mod daemon_client;
 mod exit;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,21 @@ enum Command {
     Policy(cmd::policy::PolicyCommand),
     /// Proxy an MCP server, evaluating every tools/call against the policy.
     Mcp(cmd::mcp::McpArgs),
+    /// Run the approval daemon: HTTP API, held approvals, expiry, metrics.
+    Serve(cmd::serve::ServeArgs),
+    /// List the approvals waiting for a person.
+    Pending(cmd::approvals::PendingArgs),
+    /// Show one approval's full context.
+    Show(cmd::approvals::ShowArgs),
+    /// Approve a held call (optionally for the rest of the session).
+    Approve(cmd::approvals::ApproveArgs),
+    /// Deny a held call; the reason reaches the agent.
+    Deny(cmd::approvals::DenyArgs),
+    /// Kill switch: deny every call while on.
+    Lockdown(cmd::lockdown::LockdownArgs),
+    /// Create, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(cmd::token::TokenCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -33,6 +49,13 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Pending(args) => cmd::approvals::pending(args),
+        Command::Show(args) => cmd::approvals::show(args),
+        Command::Approve(args) => cmd::approvals::approve(args),
+        Command::Deny(args) => cmd::approvals::deny(args),
+        Command::Lockdown(args) => cmd::lockdown::run(args),
+        Command::Token(command) => cmd::token::run(command),
         Command::Policy(command) => cmd::policy::run(command),
         Command::Mcp(args) => cmd::mcp::run(args),
     };

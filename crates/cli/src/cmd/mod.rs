@@ -1,6 +1,10 @@
 //! One module per subcommand.
 
+pub mod approvals;
 pub mod audit;
 pub mod check;
+pub mod lockdown;
 pub mod mcp;
 pub mod policy;
+pub mod serve;
+pub mod token;
