@@ -5,6 +5,7 @@ mod cmd;
 mod config;
 mod daemon_client;
 mod exit;
+mod session;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +43,10 @@ enum Command {
     /// Create, list and revoke API tokens.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
+    /// Answer one hook event of an agent host (reads JSON on stdin).
+    Hook(cmd::hook::HookArgs),
+    /// Install gatehouse's hooks into a host's settings (or --remove them).
+    Setup(cmd::setup::SetupArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -58,6 +63,8 @@ fn main() -> std::process::ExitCode {
         Command::Token(command) => cmd::token::run(command),
         Command::Policy(command) => cmd::policy::run(command),
         Command::Mcp(args) => cmd::mcp::run(args),
+        Command::Hook(args) => cmd::hook::run(args),
+        Command::Setup(args) => cmd::setup::run(args),
     };
     match result {
         Ok(code) => code.into(),

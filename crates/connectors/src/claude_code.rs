@@ -50,7 +50,7 @@ pub(crate) fn phase_of(event: &str) -> Option<Phase> {
 
 pub(crate) fn parse(host: &'static str, text: &str) -> Result<Payload, DecodeError> {
     let payload: Payload =
-        serde_json::from_str(text).map_err(|source| DecodeError::Json { host, source })?;
+        serde_json::from_str(text).map_err(|error| DecodeError::Json { host, error })?;
     if payload.tool_name.trim().is_empty() {
         return Err(DecodeError::Invalid {
             host,

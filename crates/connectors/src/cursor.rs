@@ -63,7 +63,7 @@ fn required<'a>(v: &'a Option<String>, field: &str, event: &str) -> Result<&'a s
 
 pub(crate) fn decode(text: &str) -> Result<HookEvent, DecodeError> {
     let p: Payload =
-        serde_json::from_str(text).map_err(|source| DecodeError::Json { host: HOST, source })?;
+        serde_json::from_str(text).map_err(|error| DecodeError::Json { host: HOST, error })?;
     let event = p.hook_event_name.as_str();
     let phase = match event {
         "beforeShellExecution" | "beforeMCPExecution" | "beforeReadFile" => Phase::Before,

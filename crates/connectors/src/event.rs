@@ -72,13 +72,13 @@ pub struct Rendered {
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     /// Not JSON, or JSON of the wrong shape (a required field missing, a wrong type).
-    #[error("malformed {host} hook payload: {source}")]
+    #[error("malformed {host} hook payload: {error}")]
     Json {
         /// Which host's shape was expected.
         host: &'static str,
-        /// serde_json's description, with line and column.
-        #[source]
-        source: serde_json::Error,
+        /// serde_json's description, with line and column (in the message,
+        /// not as a source, so it is said once).
+        error: serde_json::Error,
     },
     /// Well-formed, but an event this connector does not gate.
     #[error("unsupported {host} hook event {event:?}: gatehouse handles {supported}")]

@@ -41,7 +41,7 @@ struct Payload {
 
 pub(crate) fn decode(text: &str) -> Result<HookEvent, DecodeError> {
     let p: Payload =
-        serde_json::from_str(text).map_err(|source| DecodeError::Json { host: HOST, source })?;
+        serde_json::from_str(text).map_err(|error| DecodeError::Json { host: HOST, error })?;
     if p.tool_name.trim().is_empty() {
         return Err(DecodeError::Invalid {
             host: HOST,
