@@ -8,14 +8,54 @@
 //! [`Analysis::unresolved`] so the policy can only get stricter.
 //!
 //! Pure: no I/O, no clock, never panics.
+//!
+//! # Parser choice
+//!
+//! We use **brush-parser** (the parser of the `brush` bash-compatible shell):
+//! pure Rust, no C toolchain or `unsafe` FFI, bash grammar (here-docs,
+//! `$'..'`, process substitution, `[[ ]]`, arrays, functions) into a typed AST,
+//! plus a word parser that splits a word into quoted/escaped/expansion
+//! pieces, which is exactly what argv normalisation needs.
+//! Considered and rejected:
+//! - **tree-sitter-bash**: mature grammar with error recovery, but a C parser
+//!   behind FFI (needs `cc`, `unsafe` at the boundary), and it yields an
+//!   untyped concrete syntax tree: quote removal, `$'..'` decoding and word
+//!   semantics would all be hand-written over node kinds.
+//! - **conch-parser**: unmaintained since 2019, POSIX only (no `$'..'`,
+//!   `<(..)`). **yash-syntax**: POSIX sh, async API built around a full
+//!   shell. **shell-words**/**shlex**: tokenisers, no grammar at all.
+//!
+//! Its limits and how we cover them: it leaves `$(..)` bodies as text (we
+//! re-parse them), does not decode `$'..'` (we do, [`word`]), has no error
+//! recovery (we fall back to a whitespace split and flag `Unparseable`), its
+//! PEG parser slows down steeply on deeply nested compound commands (we
+//! refuse nesting beyond [`parse::MAX_NESTING`] before parsing and flag
+//! `TooDeep`), and it may panic on odd input (guarded by `catch_unwind`).
 
+mod files;
+mod interpreters;
+mod options;
+mod parse;
 mod types;
+mod walk;
+mod word;
+mod wrappers;
 
 pub use types::{AccessKind, Analysis, Command, FileAccess, Unresolved, UnresolvedKind};
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Analyse one command line. Never panics; unparseable input yields an
 /// [`UnresolvedKind::Unparseable`] entry (and whatever could be salvaged).
 pub fn analyze(src: &str) -> Analysis {
-    let _ = src;
-    Analysis::default()
+    match catch_unwind(AssertUnwindSafe(|| walk::Walker::run(src))) {
+        Ok(analysis) => analysis,
+        Err(_) => Analysis {
+            unresolved: vec![Unresolved {
+                kind: UnresolvedKind::Unparseable,
+                detail: "internal error while analysing; treated as unparseable".to_string(),
+            }],
+            ..Analysis::default()
+        },
+    }
 }

@@ -48,7 +48,7 @@ pub enum AccessKind {
 
 /// A file the command line would touch. `path` is as written (after quote
 /// removal; `~` kept), resolution against cwd/home is the policy's job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct FileAccess {
     pub path: String,
     pub kind: AccessKind,
@@ -57,7 +57,7 @@ pub struct FileAccess {
 }
 
 /// Something static analysis could not resolve.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Unresolved {
     pub kind: UnresolvedKind,
     /// Human-readable detail, e.g. the offending word.
