@@ -226,7 +226,11 @@ pub fn hold_on_gateway(
         Err(e) => return Some(deny(decision, format!("{e:#}"))),
     };
     let started = Instant::now();
-    let budget = deadline.saturating_duration_since(started).as_secs();
+    // Whole seconds, rounded up: the hook's deadline as configured, less its start-up.
+    let budget = deadline
+        .saturating_duration_since(started)
+        .as_millis()
+        .div_ceil(1000);
     let body = json!({
         "tool": call.tool,
         "class": call.class,
