@@ -28,6 +28,9 @@ enum Command {
     Policy(cmd::policy::PolicyCommand),
     /// Proxy an MCP server, evaluating every tools/call against the policy.
     Mcp(cmd::mcp::McpArgs),
+    /// Manage dashboard users (password + TOTP second factor).
+    #[command(subcommand)]
+    User(cmd::user::UserCommand),
     /// Run the approval daemon: HTTP API, held approvals, expiry, metrics.
     Serve(cmd::serve::ServeArgs),
     /// List the approvals waiting for a person.
@@ -63,6 +66,7 @@ fn main() -> std::process::ExitCode {
         Command::Token(command) => cmd::token::run(command),
         Command::Policy(command) => cmd::policy::run(command),
         Command::Mcp(args) => cmd::mcp::run(args),
+        Command::User(command) => cmd::user::run(command),
         Command::Hook(args) => cmd::hook::run(args),
         Command::Setup(args) => cmd::setup::run(args),
     };

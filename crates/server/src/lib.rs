@@ -14,6 +14,7 @@
 
 pub mod auth;
 mod clock;
+pub mod dashboard;
 mod error;
 mod expiry;
 mod metrics;
@@ -94,11 +95,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let sweeper = tokio::spawn(expiry::sweep(state.clone()));
-    let app = routes::router(state.clone());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServerError::Serve);
+    let app = routes::router(state.clone()).merge(dashboard::router(state.clone()));
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(ServerError::Serve);
     sweeper.abort();
     state.shutdown().await;
     result

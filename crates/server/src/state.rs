@@ -45,6 +45,8 @@ struct Inner {
     metrics: Metrics,
     disconnect_grace_secs: u64,
     shutdown: tokio::sync::watch::Sender<bool>,
+    /// The SQLite file of this state; the dashboard keeps its users beside it.
+    db_path: std::path::PathBuf,
 }
 
 /// An approval as the API shows it: its full state plus what it means for the waiting call.
@@ -142,6 +144,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 disconnect_grace_secs,
                 shutdown,
+                db_path,
             }),
         })
     }
@@ -160,6 +163,16 @@ impl AppState {
     /// Swap in a new policy atomically; calls in flight finish on the old one.
     pub fn set_policy(&self, policy: Policy) {
         self.inner.policy.store(Arc::new(policy));
+    }
+
+    /// The policy in force now (the dashboard shows it).
+    pub(crate) fn policy(&self) -> Arc<Policy> {
+        self.inner.policy.load_full()
+    }
+
+    /// The SQLite file of the daemon's state.
+    pub(crate) fn db_path(&self) -> &std::path::Path {
+        &self.inner.db_path
     }
 
     /// Reload through the binary's loader. A broken policy keeps the old one in force.

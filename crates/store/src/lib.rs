@@ -10,6 +10,8 @@ mod error;
 pub mod export;
 mod row;
 pub mod sqlite;
+/// Dashboard users (password hash, TOTP secret) and their login sessions.
+pub mod users;
 
 pub use audit::{AuditEntry, AuditQuery, AuditStore, Verification};
 pub use error::StoreError;

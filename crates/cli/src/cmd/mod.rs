@@ -10,3 +10,4 @@ pub mod policy;
 pub mod serve;
 pub mod setup;
 pub mod token;
+pub mod user;

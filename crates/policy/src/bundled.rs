@@ -1,0 +1,107 @@
+//! The bundled policy files, compiled into the binary.
+//!
+//! * `gate.yaml` — self-protection: agents may not run gatehouse's approval and
+//!   admin commands, touch its data dir or config, or edit the hosts' hook
+//!   settings. Explicit `deny`, whatever the thresholds. Part of every preset.
+//! * `detections.yaml` — detections with stable ids and severities
+//!   (`PATH-ENV-FILE`, `PATH-SSH-KEY`, …). Part of every preset; the preset's
+//!   thresholds turn severities into actions.
+//! * `conservative.yaml`, `balanced.yaml`, `permissive.yaml` — thresholds plus
+//!   any preset-specific rules.
+//! * `default.yaml` — the policy used when the user has none: `default: defer`,
+//!   preset `balanced`.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::ast::{PolicyDoc, Preset};
+use crate::diag::Diagnostic;
+use crate::parse::parse_policy;
+
+/// Self-protection pack.
+pub const GATE: &str = include_str!("../bundled/gate.yaml");
+/// Detection pack.
+pub const DETECTIONS: &str = include_str!("../bundled/detections.yaml");
+/// Conservative preset.
+pub const CONSERVATIVE: &str = include_str!("../bundled/conservative.yaml");
+/// Balanced preset.
+pub const BALANCED: &str = include_str!("../bundled/balanced.yaml");
+/// Permissive preset.
+pub const PERMISSIVE: &str = include_str!("../bundled/permissive.yaml");
+/// The default policy.
+pub const DEFAULT: &str = include_str!("../bundled/default.yaml");
+
+/// Every bundled file: (name, text).
+pub const FILES: [(&str, &str); 6] = [
+    ("gate.yaml", GATE),
+    ("detections.yaml", DETECTIONS),
+    ("conservative.yaml", CONSERVATIVE),
+    ("balanced.yaml", BALANCED),
+    ("permissive.yaml", PERMISSIVE),
+    ("default.yaml", DEFAULT),
+];
+
+/// A bundled file parsed once, with whatever problems it has (tests keep that empty).
+pub struct Pack {
+    /// The parsed document.
+    pub doc: Arc<PolicyDoc>,
+    /// Parse problems (a bug in the bundled text).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn parse_pack(name: &str, text: &str) -> Pack {
+    let (doc, diags) = parse_policy(text, &format!("bundled:{name}"));
+    Pack {
+        doc: Arc::new(doc),
+        diagnostics: diags.items,
+    }
+}
+
+/// The parsed bundled file called `name`.
+pub fn pack(name: &str) -> Option<&'static Pack> {
+    static PACKS: OnceLock<Vec<(&'static str, Pack)>> = OnceLock::new();
+    PACKS
+        .get_or_init(|| FILES.iter().map(|(n, t)| (*n, parse_pack(n, t))).collect())
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, p)| p)
+}
+
+/// The file of a preset.
+pub fn preset_file(p: Preset) -> &'static str {
+    match p {
+        Preset::Conservative => "conservative.yaml",
+        Preset::Balanced => "balanced.yaml",
+        Preset::Permissive => "permissive.yaml",
+    }
+}
+
+/// The packs the given presets bring in, in evaluation order, each once.
+pub fn preset_docs(presets: &[Preset]) -> Vec<(&'static str, Arc<PolicyDoc>)> {
+    if presets.is_empty() {
+        return Vec::new();
+    }
+    let mut names = vec!["gate.yaml", "detections.yaml"];
+    for p in presets {
+        let f = preset_file(*p);
+        if !names.contains(&f) {
+            names.push(f);
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|n| pack(n).map(|p| (n, p.doc.clone())))
+        .collect()
+}
+
+/// The policy text a bundled file's `tests:` run against: a preset file's
+/// tests run against `{default: defer, presets: [that preset]}`, the default
+/// policy's against itself, the shared packs' against the default policy.
+pub fn test_policy_text(name: &str) -> String {
+    match name {
+        "conservative.yaml" | "balanced.yaml" | "permissive.yaml" => format!(
+            "version: 1\ndefault: defer\npresets: [{}]\n",
+            name.trim_end_matches(".yaml")
+        ),
+        _ => DEFAULT.to_owned(),
+    }
+}
