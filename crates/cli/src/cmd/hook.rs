@@ -91,7 +91,9 @@ fn answer(args: &HookArgs, started: Instant) -> anyhow::Result<Rendered> {
     }
 
     let deadline = started + Duration::from_secs(args.deadline_secs);
-    let decision = route_ask(args.host, &event, &policy, &ctx, decision, deadline);
+    let decision = route_ask(
+        args.host, &event, &policy, &ctx, decision, deadline, &data_dir,
+    );
     let record = AuditRecord::decision(&event.call, &ctx, &decision);
     // Fail closed: a call that cannot be recorded is blocked, whatever was decided.
     append(&data_dir, &record).context("cannot write the audit log")?;
@@ -109,6 +111,7 @@ fn route_ask(
     ctx: &CallContext,
     decision: Decision,
     deadline: Instant,
+    data_dir: &Path,
 ) -> Decision {
     if decision.action != Action::Ask {
         return decision;
@@ -121,7 +124,7 @@ fn route_ask(
     if native && via != Via::Gateway {
         return decision;
     }
-    if let Some(resolved) = hold_on_gateway(&event.call, ctx, &decision, deadline) {
+    if let Some(resolved) = hold_on_gateway(data_dir, &event.call, ctx, &decision, deadline) {
         return resolved;
     }
     let why = if native {
@@ -155,16 +158,16 @@ fn route_ask(
 ///
 /// Returns the resolved decision (allow, or deny with the approver's reason;
 /// a deny when the deadline passes or the daemon cannot be reached), or
-/// `None` when no daemon is configured, in which case the caller applies
-/// `approval.headless`. Implemented in `crate::daemon_client` when it lands.
+/// `None` when no daemon is configured (no `daemon.json` in the data dir, no
+/// `GATEHOUSE_URL`), in which case the caller applies `approval.headless`.
 pub fn hold_on_gateway(
+    data_dir: &Path,
     call: &ToolCall,
     ctx: &CallContext,
     decision: &Decision,
     deadline: Instant,
 ) -> Option<Decision> {
-    let _ = (call, ctx, decision, deadline);
-    None
+    crate::daemon_client::hold_on_gateway(data_dir, call, ctx, decision, deadline)
 }
 
 fn verdict_of(decision: &Decision) -> Verdict {
