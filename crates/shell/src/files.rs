@@ -21,12 +21,18 @@ pub fn accesses(program: &str, args: &[Arg]) -> Vec<(String, AccessKind)> {
         | "cksum" | "file" | "uniq" | "sort" | "source" | "." | "view" | "column" | "fold"
         | "rev" | "expand" | "paste" | "comm" | "iconv" | "gpg" => {
             let s = scan(args, &reader_spec(program));
-            let ops = if matches!(program, "source" | ".") {
-                s.operands.into_iter().take(1).collect()
+            let take = if matches!(program, "source" | ".") {
+                1
             } else {
-                s.operands
+                usize::MAX
             };
+            let ops: Vec<&Arg> = s.operands.iter().copied().take(take).collect();
             all(&ops, Read, &mut out);
+            if program == "sort" {
+                for f in s.values("-o").into_iter().chain(s.values("--output")) {
+                    out.push((f, Write));
+                }
+            }
         }
         "head" | "tail" => {
             let s = scan(
@@ -148,7 +154,7 @@ pub fn accesses(program: &str, args: &[Arg]) -> Vec<(String, AccessKind)> {
         "tee" => all(&scan(args, &spec("", &[])).operands, Write, &mut out),
         "rm" | "rmdir" | "unlink" | "shred" | "srm" => {
             all(
-                &scan(args, &spec("nsu", &["iterations", "size", "random-source"])).operands,
+                &scan(args, &spec("ns", &["iterations", "size", "random-source"])).operands,
                 Delete,
                 &mut out,
             );

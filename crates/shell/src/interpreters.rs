@@ -84,6 +84,10 @@ pub fn classify(program: &str, args: &[Arg]) -> Interp {
             );
             ShellCodeJoined(args.get(scanned.rest..).unwrap_or(&[])).into()
         }
+        "alias" => args
+            .iter()
+            .find_map(|a| a.text.split_once('=').map(|(_, v)| v.to_string()))
+            .map_or(Interp::None, |v| Interp::ShellCode(Arg::plain(v))),
         "trap" => match args.first() {
             Some(code) if !code.text.starts_with('-') => Interp::ShellCode(code.clone()),
             _ => Interp::None,
@@ -137,6 +141,7 @@ impl From<ShellCodeJoined<'_>> for Interp {
         Interp::ShellCode(Arg {
             text,
             dynamic: args.iter().any(|a| a.dynamic),
+            substitutions: args.iter().flat_map(|a| a.substitutions.clone()).collect(),
             ..Arg::default()
         })
     }

@@ -15,7 +15,7 @@ pub struct Analysis {
 }
 
 /// One command that would execute.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Command {
     /// Normalised argv: quotes/escapes resolved, argv[0] reduced to its base name.
     pub argv: Vec<String>,

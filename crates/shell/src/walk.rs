@@ -67,6 +67,7 @@ impl Walker {
     }
 
     fn finish(mut self) -> Analysis {
+        dedup(&mut self.out.commands);
         dedup(&mut self.out.files);
         dedup(&mut self.out.unresolved);
         self.out
@@ -86,7 +87,7 @@ impl Walker {
     }
 
     fn file(&mut self, path: &str, kind: AccessKind, by: &str) {
-        if path.is_empty() || is_device(path) {
+        if path.is_empty() || path == "{}" || is_device(path) {
             return;
         }
         self.out.files.push(FileAccess {
@@ -139,7 +140,7 @@ impl Walker {
             // Assignments at the front are not commands.
             let start = argv
                 .iter()
-                .take_while(|a| wrappers::is_assignment(&a.text))
+                .take_while(|a| wrappers::is_assignment(&a.text) || is_reserved_word(&a.text))
                 .count();
             self.exec(argv.get(start..).unwrap_or(&[]).to_vec(), ctx, &stdin);
         }
@@ -372,6 +373,12 @@ impl Walker {
                     let arg = self.word(&w.value, ctx);
                     argv.push(arg);
                 }
+                Some(Item::AssignmentWord(_, word)) if !argv.is_empty() => {
+                    // `env A=1`, `dd if=x`, `export P=$(..)`: an argument.
+                    raw_words.push(word.value.clone());
+                    let arg = self.word(&word.value, ctx);
+                    argv.push(arg);
+                }
                 Some(Item::AssignmentWord(assignment, _)) => {
                     let name = match &assignment.name {
                         ast::AssignmentName::VariableName(n) => n.clone(),
@@ -389,6 +396,9 @@ impl Walker {
                             }
                         }
                     };
+                    if name == "IFS" {
+                        self.flag(UnresolvedKind::Obfuscated, "IFS reassigned");
+                    }
                     assignments.push((name, value));
                 }
                 Some(Item::ProcessSubstitution(_, sub)) => {
@@ -522,6 +532,10 @@ impl Walker {
                         UnresolvedKind::DynamicCommand,
                         format!("{label} {}", code.text),
                     );
+                    if !code.substitutions.is_empty() {
+                        // The substitutions were analysed already; their output is unknown.
+                        return;
+                    }
                 }
                 let inner = Ctx {
                     depth: ctx.depth + 1,
@@ -579,4 +593,28 @@ pub fn basename(path: &str) -> &str {
 fn dedup<T: Eq + std::hash::Hash + Clone>(items: &mut Vec<T>) {
     let mut seen = std::collections::HashSet::with_capacity(items.len());
     items.retain(|item| seen.insert(item.clone()));
+}
+
+/// Shell keywords that can start a fallback segment but are not commands.
+fn is_reserved_word(word: &str) -> bool {
+    matches!(
+        word,
+        "if" | "then"
+            | "else"
+            | "elif"
+            | "fi"
+            | "do"
+            | "done"
+            | "while"
+            | "until"
+            | "for"
+            | "in"
+            | "case"
+            | "esac"
+            | "select"
+            | "function"
+            | "!"
+            | "time"
+            | "coproc"
+    )
 }

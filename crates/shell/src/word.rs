@@ -64,7 +64,11 @@ fn push_piece(raw: &str, piece: &WordPieceWithSource, quoted: bool, vars: &Vars,
     match &piece.piece {
         WordPiece::Text(text) => {
             if !quoted {
-                if text.contains(['*', '?', '[']) {
+                if text.contains(['*', '?'])
+                    || text
+                        .find('[')
+                        .is_some_and(|i| text.get(i + 1..).is_some_and(|t| t.contains(']')))
+                {
                     arg.glob = true;
                 }
                 if looks_like_brace_expansion(text) {
@@ -101,7 +105,14 @@ fn push_piece(raw: &str, piece: &WordPieceWithSource, quoted: bool, vars: &Vars,
                     arg.ifs = true;
                 }
                 arg.dynamic = true;
-                arg.text.push_str(source_of(raw, piece));
+                let source = source_of(raw, piece);
+                arg.text.push_str(source);
+                // `${x:-$(cmd)}`: the nested substitution may run.
+                if let Some(at) = source.find("$(").or_else(|| source.find('`')) {
+                    let nested = source.get(at..source.len().saturating_sub(1)).unwrap_or("");
+                    arg.substitutions
+                        .extend(normalize(nested, vars).substitutions);
+                }
             }
         }
         WordPiece::CommandSubstitution(body) | WordPiece::BackquotedCommandSubstitution(body) => {
@@ -132,7 +143,10 @@ fn static_parameter(expr: &ParameterExpr, vars: &Vars) -> Option<String> {
         ParameterExpr::Parameter {
             parameter: Parameter::Named(name),
             indirect: false,
-        } => vars.get(name).cloned(),
+        } => vars
+            .get(name)
+            .filter(|v| !v.contains(|c: char| c.is_whitespace() || matches!(c, '*' | '?' | '[')))
+            .cloned(),
         _ => None,
     }
 }
