@@ -47,6 +47,12 @@ def purge_cache() -> str:
     return "purged"
 
 
+@server.tool()
+def crash() -> str:
+    """Exit the server process mid-call (to test how the proxy reports it)."""
+    os._exit(3)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))

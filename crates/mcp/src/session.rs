@@ -55,6 +55,8 @@ pub struct HoldTicket {
     pub call: ToolCall,
     /// The policy's decision (action `ask`), with rules and message.
     pub decision: Decision,
+    /// Where the call came from (for the approver and the audit).
+    pub context: CallContext,
     /// The client's `_meta.progressToken`, when it wants progress while waiting.
     pub progress_token: Option<Value>,
 }
@@ -254,6 +256,7 @@ impl Proxy {
                     key,
                     call: call.clone(),
                     decision: decision.clone(),
+                    context: ctx.clone(),
                     progress_token: message::progress_token(msg).cloned(),
                 }))
             }
