@@ -113,7 +113,20 @@ impl Engine {
     /// registered for the tool, most restrictive wins. A predicate that panics
     /// counts as a deny (fail closed).
     pub fn evaluate(&self, call: &ToolCall, ctx: &CallContext) -> Decision {
-        let mut decision = self.policy.evaluate(call, ctx);
+        let analysis = (call.class == gatehouse_core::ToolClass::Exec)
+            .then(|| gatehouse_shell::analyze(call.command.as_deref().unwrap_or("")));
+        self.evaluate_analyzed(call, ctx, analysis.as_ref())
+    }
+
+    /// [`Engine::evaluate`] for an exec call whose command line the caller
+    /// has already analysed (`None` for other calls).
+    pub fn evaluate_analyzed(
+        &self,
+        call: &ToolCall,
+        ctx: &CallContext,
+        analysis: Option<&gatehouse_shell::Analysis>,
+    ) -> Decision {
+        let mut decision = self.policy.evaluate_analyzed(call, ctx, analysis);
         let Some(preds) = self.predicates.get(&call.tool) else {
             return decision;
         };

@@ -77,6 +77,7 @@ pub fn evaluate_analyzed(
             .iter()
             .map(|u| format!("unresolved shell ({:?}): {}", u.kind, u.detail))
             .collect();
+        unresolved.extend(opaque_file_use(analysis, ctx));
         if analysis.commands.is_empty()
             && unresolved.is_empty()
             && has_code(call.command.as_deref().unwrap_or(""))
@@ -109,6 +110,72 @@ pub fn evaluate_analyzed(
     }
     decision.diagnostics.extend(unresolved);
     decision
+}
+
+/// Programs that run a file they are given: a script written earlier in the
+/// same command line and then run by one of these is code nobody has seen.
+const SCRIPT_RUNNERS: &[&str] = &[
+    "sh", "bash", "zsh", "dash", "ksh", "fish", "source", ".", "python", "python3", "node", "perl",
+    "ruby", "php", "deno", "bun",
+];
+
+/// File uses the static analysis cannot vouch for: operands not known until
+/// run time (`{}` from `find -exec`, `$VAR`), and scripts the same command
+/// line writes and then runs. Each counts as unresolved (stricter, never looser).
+fn opaque_file_use(analysis: &Analysis, ctx: &CallContext) -> Vec<String> {
+    let mut out = Vec::new();
+    let resolve = |p: &str| {
+        resolve_path(p, ctx.cwd.as_deref(), ctx.home.as_deref())
+            .forms
+            .last()
+            .cloned()
+            .unwrap_or_else(|| p.to_owned())
+    };
+    let written: Vec<String> = analysis
+        .files
+        .iter()
+        .filter(|f| f.kind == AccessKind::Write)
+        .map(|f| resolve(&f.path))
+        .collect();
+    for f in &analysis.files {
+        if f.path.is_empty() || f.path.contains(['$', '`']) || f.path.contains("{}") {
+            out.push(format!(
+                "`{}` {} a file known only at run time ({})",
+                f.by,
+                match f.kind {
+                    AccessKind::Read => "reads",
+                    AccessKind::Write => "writes",
+                    AccessKind::Delete => "deletes",
+                },
+                if f.path.is_empty() {
+                    "<empty>"
+                } else {
+                    &f.path
+                }
+            ));
+        } else if f.kind == AccessKind::Read
+            && SCRIPT_RUNNERS.contains(&f.by.as_str())
+            && written.contains(&resolve(&f.path))
+        {
+            out.push(format!(
+                "`{}` runs `{}`, a script written by the same command line",
+                f.by, f.path
+            ));
+        }
+    }
+    for cmd in &analysis.commands {
+        let program = cmd.program();
+        let runs_written = !program.is_empty()
+            && written
+                .iter()
+                .any(|w| w.rsplit('/').next() == Some(program));
+        if runs_written {
+            out.push(format!(
+                "runs `{program}`, a file written by the same command line"
+            ));
+        }
+    }
+    out
 }
 
 /// Session and args conditions, shared by every kind. `Err` means the rule

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use gatehouse_core::{CallContext, Decision, Timestamp, ToolCall};
+use gatehouse_core::{CallContext, Decision, Timestamp, ToolCall, ToolClass};
 use gatehouse_policy::Engine;
+use gatehouse_shell::AccessKind;
 use serde_json::json;
 
 use crate::exit::Exit;
@@ -39,11 +40,20 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Exit> {
     let call = build_call(&args)?;
     let policy = crate::config::load_policy(args.policy.as_deref())?;
     let ctx = context(&args)?;
-    let decision = Engine::new(policy).evaluate(&call, &ctx);
+    let analysis = (call.class == ToolClass::Exec)
+        .then(|| gatehouse_shell::analyze(call.command.as_deref().unwrap_or("")));
+    let decision = Engine::new(policy).evaluate_analyzed(&call, &ctx, analysis.as_ref());
+    let files = analysis.map(|a| a.files).unwrap_or_default();
     if args.json {
-        println!("{}", serde_json::to_string(&to_json(&decision))?);
+        let mut out = to_json(&decision);
+        out["files"] = serde_json::to_value(&files)?;
+        println!("{}", serde_json::to_string(&out)?);
     } else {
         print_human(&decision);
+        for (i, f) in files.iter().enumerate() {
+            let label = if i == 0 { "files:   " } else { "         " };
+            println!("{label} {} {} (by {})", access_name(f.kind), f.path, f.by);
+        }
     }
     Ok(Exit::Ok)
 }
@@ -139,5 +149,13 @@ fn print_human(d: &Decision) {
     }
     for note in &d.diagnostics {
         println!("note:     {note}");
+    }
+}
+
+fn access_name(kind: AccessKind) -> &'static str {
+    match kind {
+        AccessKind::Read => "read",
+        AccessKind::Write => "write",
+        AccessKind::Delete => "delete",
     }
 }
