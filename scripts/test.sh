@@ -26,3 +26,7 @@ cargo test --workspace --locked
 
 step "bundled policy tests"
 cargo run --quiet --locked -p gatehouse-cli -- policy test
+
+# --- dashboard (owned by the dashboard engineer) ---
+step "dashboard browser tests (headless Chromium)"
+bash scripts/test-browser.sh
