@@ -40,7 +40,6 @@ pub struct Credentials {
 }
 
 /// Which token a client uses, which decides what it may do.
-#[allow(dead_code)] // `Agent` is used by the hook seam (cmd/hook.rs), wired as it lands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum As {
     /// The hook's agent token.
@@ -198,10 +197,8 @@ impl Endpoint {
 }
 
 /// How long one long-poll asks the daemon to hold, at most.
-#[allow(dead_code)]
 const POLL_SECS: u64 = 20;
 /// Pause before retrying after the daemon could not be reached.
-#[allow(dead_code)]
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// Hold `call` on the daemon until a person resolves it or `deadline` passes.
@@ -212,7 +209,6 @@ const RETRY_PAUSE: Duration = Duration::from_millis(100);
 /// deny when the daemon cannot be reached or misbehaves. Reconnects until the
 /// deadline, re-reading `daemon.json` each time, so a daemon restarted
 /// meanwhile (on another port) still answers the same approval.
-#[allow(dead_code)]
 pub fn hold_on_gateway(
     data_dir: &Path,
     call: &ToolCall,
@@ -246,6 +242,10 @@ pub fn hold_on_gateway(
             "host": ctx.host,
             "agent": ctx.agent,
         },
+        // A hook killed by its host (its own timeout) cancels its approval once
+        // the daemon's grace period passes without a reconnect, so nobody
+        // approves a call that no one is waiting for.
+        "cancel_on_disconnect": true,
     });
     let mut endpoint = endpoint;
     // Submit, retrying while the daemon is unreachable.
@@ -344,7 +344,6 @@ pub fn hold_on_gateway(
 }
 
 /// The final decision an approval's state means, `None` while pending.
-#[allow(dead_code)]
 fn resolved(asked: &Decision, approval: &Value) -> Option<Decision> {
     let status = approval["status"].as_str()?;
     if status == "pending" {
@@ -363,7 +362,6 @@ fn resolved(asked: &Decision, approval: &Value) -> Option<Decision> {
     })
 }
 
-#[allow(dead_code)]
 fn deny(asked: &Decision, why: String) -> Decision {
     Decision {
         action: Action::Deny,
