@@ -541,3 +541,44 @@ fn a_hook_killed_by_its_host_cancels_its_approval_after_the_grace_period() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+impl Daemon {
+    /// Submit `command` as an agent and return the daemon's action.
+    fn decide(&self, agent: &str, command: &str) -> String {
+        let body = json!({ "tool": "Bash", "input": { "command": command } });
+        let mut resp = ureq::post(&format!("{}/v1/decisions", self.url))
+            .header("authorization", &format!("Bearer {agent}"))
+            .send_json(&body)
+            .expect("POST /v1/decisions");
+        let v: Value =
+            serde_json::from_str(&resp.body_mut().read_to_string().expect("body")).expect("json");
+        v["action"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+#[test]
+fn policy_file_changes_are_picked_up_and_a_broken_file_keeps_the_old_policy() {
+    let home = Home::new();
+    let daemon = home.serve();
+    let agent = home.agent_token();
+    assert_eq!(daemon.decide(&agent, "echo hello"), "allow");
+
+    let stricter = POLICY.replace("default: allow", "default: deny");
+    std::fs::write(home.policy(), stricter).expect("rewrite policy");
+    let start = Instant::now();
+    while daemon.decide(&agent, "echo hello") != "deny" {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "policy change not picked up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    std::fs::write(home.policy(), "version: 1\nrules: [ {{ broken").expect("break policy");
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        daemon.decide(&agent, "echo hello"),
+        "deny",
+        "a broken file must keep the previous policy in force"
+    );
+}
