@@ -118,6 +118,8 @@ impl Sandbox {
             .env_remove("GATEHOUSE_POLICY")
             .env_remove("GATEHOUSE_SESSION")
             .env_remove("GATEHOUSE_TEST_PANIC")
+            .env_remove("GATEHOUSE_URL")
+            .env_remove("GATEHOUSE_TOKEN")
             .env("XDG_CONFIG_HOME", self.path().join("xdg-config"))
             .env("XDG_DATA_HOME", self.path().join("xdg-data"))
             .stdin(Stdio::piped())

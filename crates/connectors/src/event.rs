@@ -106,6 +106,7 @@ pub fn reason_line(message: Option<&str>, rule_labels: &str) -> String {
     let mut out = String::from("gatehouse: ");
     match (message.filter(|m| !m.is_empty()), rule_labels.is_empty()) {
         (Some(m), true) => out.push_str(m),
+        (Some(m), false) if m.contains(rule_labels) => out.push_str(m),
         (Some(m), false) => {
             out.push_str(m);
             out.push_str(" [");

@@ -72,17 +72,24 @@ pub fn run(args: HookArgs) -> anyhow::Result<Exit> {
 
 /// Decide one event and render the answer; every `Err` becomes a block.
 fn answer(args: &HookArgs, started: Instant) -> anyhow::Result<Rendered> {
+    let mut timing = Timing::from_env(started);
     let text = read_payload(std::io::stdin().lock(), MAX_PAYLOAD_BYTES)?;
+    timing.lap("read");
     let event = args.host.decode(&text, args.event.as_deref())?;
     let ctx = context(args.host, &event);
+    timing.lap("decode+session");
     let policy =
         crate::config::load_policy(args.policy.as_deref()).context("cannot load the policy")?;
+    timing.lap("policy-load");
     let data_dir = crate::config::data_dir(args.data_dir.as_deref());
     let decision = policy.evaluate(&event.call, &ctx);
+    timing.lap("evaluate");
 
     if event.phase == Phase::After {
         let record = outcome_record(&event, &ctx, &decision);
         append(&data_dir, &record).context("cannot record the outcome in the audit log")?;
+        timing.lap("audit");
+        timing.report();
         let verdict = Verdict {
             action: Action::Defer,
             reason: String::new(),
@@ -97,8 +104,51 @@ fn answer(args: &HookArgs, started: Instant) -> anyhow::Result<Rendered> {
     let record = AuditRecord::decision(&event.call, &ctx, &decision);
     // Fail closed: a call that cannot be recorded is blocked, whatever was decided.
     append(&data_dir, &record).context("cannot write the audit log")?;
+    timing.lap("audit");
+    timing.report();
     let verdict = verdict_of(&decision);
     Ok(args.host.render(&event, &verdict))
+}
+
+/// Per-phase timings on stderr when `GATEHOUSE_HOOK_TIMING` is set, for
+/// `scripts/bench-hook.sh` to say what dominates. Off by default.
+struct Timing {
+    /// Whether to measure at all.
+    on: bool,
+    /// When the previous lap ended.
+    last: Instant,
+    /// Microseconds per phase, in order.
+    laps: Vec<(&'static str, u128)>,
+}
+
+impl Timing {
+    fn from_env(started: Instant) -> Timing {
+        Timing {
+            on: std::env::var_os("GATEHOUSE_HOOK_TIMING").is_some(),
+            last: started,
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, name: &'static str) {
+        if self.on {
+            let now = Instant::now();
+            self.laps
+                .push((name, now.duration_since(self.last).as_micros()));
+            self.last = now;
+        }
+    }
+
+    fn report(&self) {
+        if self.on {
+            let parts: Vec<String> = self
+                .laps
+                .iter()
+                .map(|(n, us)| format!("{n}={us}us"))
+                .collect();
+            let _ = writeln!(std::io::stderr(), "gatehouse-timing {}", parts.join(" "));
+        }
+    }
 }
 
 /// Where an `ask` is answered: the host's own prompt when it has one and the
