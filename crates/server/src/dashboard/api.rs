@@ -367,7 +367,30 @@ pub async fn insights(
 pub async fn policy(State(dash): State<Dash>, s: Session) -> Result<Json<Value>, ApiError> {
     let policy = dash.app.policy();
     let approval = policy.approval();
+    // The policy's own tests are pure and quick; a failing one is shown as lint.
+    let tests = policy.run_tests();
+    let failed: Vec<String> = tests
+        .iter()
+        .filter(|t| !t.passed)
+        .map(|t| {
+            format!(
+                "{} at {}: expected {}, got {}",
+                t.name,
+                t.pos,
+                t.expected.as_str(),
+                t.actual.action.as_str()
+            )
+        })
+        .collect();
     Ok(Json(json!({
+        "default": policy.default_action(),
+        "rules": policy.rule_count(),
+        "warnings": policy
+            .warnings()
+            .iter()
+            .map(|d| d.render("policy"))
+            .collect::<Vec<_>>(),
+        "tests": { "total": tests.len(), "failed": failed },
         "approval": {
             "timeout_secs": approval.timeout_secs,
             "headless": format!("{:?}", approval.headless).to_lowercase(),

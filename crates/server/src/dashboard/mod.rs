@@ -13,6 +13,8 @@ pub mod credentials;
 mod insights;
 mod login;
 mod session;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, Mutex};
 
@@ -57,8 +59,6 @@ pub fn router(state: AppState) -> Router {
     let dash = Dash::new(state);
     Router::new()
         .route("/", get(assets::index))
-        .route("/ui/app.js", get(assets::script))
-        .route("/ui/app.css", get(assets::style))
         .route("/ui/api/login", get(login::start).post(login::login))
         .route("/ui/api/logout", post(login::logout))
         .route("/ui/api/me", get(login::me))
