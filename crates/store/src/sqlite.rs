@@ -19,6 +19,7 @@ use gatehouse_core::audit::{
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior};
 
+use crate::query::{self, Dialect, Param, seq_param};
 use crate::row::{COLUMNS, RawRow};
 use crate::{AuditEntry, AuditQuery, AuditStore, StoreError, Verification};
 
@@ -200,12 +201,14 @@ impl AuditStore for SqliteStore {
 
     fn query(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let conn = self.lock();
-        let (sql_text, params) = query_sql(query);
+        let (sql_text, params) = query::select(query, &DIALECT);
         let mut stmt = conn
             .prepare_cached(&sql_text)
             .map_err(sql("prepare query"))?;
         let mut rows = stmt
-            .query(rusqlite::params_from_iter(params.iter()))
+            .query(rusqlite::params_from_iter(
+                params.into_iter().map(sql_value),
+            ))
             .map_err(sql("run query"))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sql("read query"))? {
@@ -268,12 +271,6 @@ fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     }
 }
 
-/// Sequence numbers are u64 in the domain and INTEGER (i64) in SQLite; a log
-/// never gets near 2^63 records, saturate rather than wrap if it somehow did.
-fn seq_param(seq: u64) -> i64 {
-    i64::try_from(seq).unwrap_or(i64::MAX)
-}
-
 fn insert_sql() -> String {
     let placeholders: Vec<String> = (1..=COLUMNS.len() + 1).map(|i| format!("?{i}")).collect();
     format!(
@@ -306,59 +303,19 @@ fn log_is_empty(tx: &Transaction<'_>) -> Result<bool, StoreError> {
     .map_err(sql("check for records"))
 }
 
-/// The SQL and parameters for `query`.
-fn query_sql(q: &AuditQuery) -> (String, Vec<rusqlite::types::Value>) {
-    use rusqlite::types::Value as V;
-    let mut sql_text = format!(
-        "SELECT seq, {} FROM audit_log WHERE seq > ?",
-        COLUMNS.join(", ")
-    );
-    let mut params = vec![V::Integer(seq_param(q.after))];
-    let mut add = |clause: &str, values: Vec<V>| {
-        sql_text.push_str(" AND ");
-        sql_text.push_str(clause);
-        params.extend(values);
-    };
-    if let Some(t) = q.since {
-        add("time >= ?", vec![V::Integer(t.millis())]);
+/// SQLite's spelling of the shared query SQL.
+const DIALECT: Dialect = Dialect {
+    placeholder: |n| format!("?{n}"),
+    rule_contains: |p| {
+        format!("EXISTS (SELECT 1 FROM json_each(audit_log.rules) WHERE json_each.value = {p})")
+    },
+};
+
+fn sql_value(p: Param) -> rusqlite::types::Value {
+    match p {
+        Param::Int(n) => rusqlite::types::Value::Integer(n),
+        Param::Text(s) => rusqlite::types::Value::Text(s),
     }
-    if let Some(t) = q.until {
-        add("time < ?", vec![V::Integer(t.millis())]);
-    }
-    if let Some(k) = q.kind {
-        add("kind = ?", vec![V::Text(k.as_str().into())]);
-    }
-    if let Some(d) = q.decision {
-        add("decision = ?", vec![V::Text(d.as_str().into())]);
-    }
-    if let Some(s) = &q.session {
-        add(
-            "(session = ? OR host_session = ?)",
-            vec![V::Text(s.clone()), V::Text(s.clone())],
-        );
-    }
-    if let Some(t) = &q.tool {
-        add("tool = ?", vec![V::Text(t.clone())]);
-    }
-    if let Some(r) = &q.rule {
-        add(
-            "EXISTS (SELECT 1 FROM json_each(audit_log.rules) WHERE json_each.value = ?)",
-            vec![V::Text(r.clone())],
-        );
-    }
-    if let Some(a) = &q.approval_id {
-        add("approval_id = ?", vec![V::Text(a.clone())]);
-    }
-    sql_text.push_str(if q.newest {
-        " ORDER BY seq DESC"
-    } else {
-        " ORDER BY seq ASC"
-    });
-    if let Some(limit) = q.limit {
-        sql_text.push_str(" LIMIT ?");
-        params.push(V::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
-    }
-    (sql_text, params)
 }
 
 /// One row's seq and columns. Columns are read leniently so that a tampered
