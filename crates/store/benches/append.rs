@@ -4,15 +4,17 @@
 //!   per-decision cost with `synchronous=FULL`: one WAL fsync).
 //! - `append/batch_100`: 100 records in one transaction (the daemon's batched
 //!   path); throughput in records/s.
-//! - `append/open_append_cold`: open a fresh connection to an existing
-//!   database and append one record: what one hook process pays.
+//! - `hook/open_only`: open a connection to an existing database (pragmas,
+//!   schema check) and close it; no write.
+//! - `hook/open_append_close`: what one hook process does for its record,
+//!   with no other connection open (the usual case without a daemon).
 //! - `verify/10k`: walk and re-hash a 10,000-record chain.
 //!
 //! Run: `cargo bench -p gatehouse-store --bench append`
 
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gatehouse_core::audit::{AuditKind, AuditRecord};
 use gatehouse_core::{Action, Timestamp, ToolClass};
 use gatehouse_store::{AuditStore, SqliteStore};
@@ -45,7 +47,6 @@ fn append(c: &mut Criterion) {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let store = open(tmp.path());
     let mut group = c.benchmark_group("append");
-
     let mut i = 0;
     group.throughput(Throughput::Elements(1));
     group.bench_function("single_full_sync", |b| {
@@ -54,24 +55,24 @@ fn append(c: &mut Criterion) {
             black_box(store.append(&record(i)).map(|e| e.seq).ok())
         })
     });
-
     let batch: Vec<AuditRecord> = (0..100).map(record).collect();
     group.throughput(Throughput::Elements(batch.len() as u64));
     group.bench_function("batch_100", |b| {
         b.iter(|| black_box(store.append_batch(&batch).map(|e| e.len()).ok()))
     });
+    group.finish();
+}
 
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("open_append_cold", |b| {
-        b.iter_batched(
-            || (),
-            |()| {
-                // Everything a hook process does for its audit record.
-                let s = open(tmp.path());
-                black_box(s.append(&record(7)).map(|e| e.seq).ok())
-            },
-            BatchSize::PerIteration,
-        )
+fn hook(c: &mut Criterion) {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    drop(open(tmp.path()));
+    let mut group = c.benchmark_group("hook");
+    group.bench_function("open_only", |b| b.iter(|| black_box(open(tmp.path()))));
+    group.bench_function("open_append_close", |b| {
+        b.iter(|| {
+            let s = open(tmp.path());
+            black_box(s.append(&record(7)).map(|e| e.seq).ok())
+        })
     });
     group.finish();
 }
@@ -94,5 +95,5 @@ fn verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, append, verify);
+criterion_group!(benches, append, hook, verify);
 criterion_main!(benches);

@@ -16,8 +16,12 @@ use std::time::Duration;
 use gatehouse_core::audit::{
     AuditRecord, ChainFault, ChainHead, ChainVerifier, Hash, chain_hash, encode,
 };
+use rusqlite::config::DbConfig;
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{
+    Connection, FileControl, MAIN_DB, OpenFlags, OptionalExtension, Row, Transaction,
+    TransactionBehavior,
+};
 
 use crate::query::{self, Dialect, Param, seq_param};
 use crate::row::{COLUMNS, RawRow};
@@ -92,6 +96,14 @@ impl SqliteStore {
                 .map_err(schema::open_err(&shown))?;
         }
         conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(schema::open_err(&shown))?;
+        // A hook process is usually the only connection, so closing it would
+        // checkpoint the WAL into the database and delete the WAL: two more
+        // fsyncs and a file re-creation on every tool call. Leave that to the
+        // periodic auto-checkpoint (every ~1000 pages) instead.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(schema::open_err(&shown))?;
+        conn.file_control(Some(MAIN_DB), FileControl::PersistWal(&mut 1))
             .map_err(schema::open_err(&shown))?;
         schema::migrate(&mut conn, &shown)?;
         Ok(SqliteStore {

@@ -100,6 +100,20 @@ fn open_creates_private_dir_and_wal_database() {
     }
 }
 
+/// Regression: every hook process used to be the last connection, so its
+/// close checkpointed and deleted the WAL (extra fsyncs on every tool call).
+#[test]
+fn closing_the_only_connection_leaves_the_wal_for_later() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = open(tmp.path());
+    fill(&store, 1);
+    drop(store);
+    let wal = tmp.path().join("gatehouse.db-wal");
+    let len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert!(len > 0, "WAL was checkpointed away on close");
+    assert_eq!(verified_count(&open(tmp.path())), 1);
+}
+
 #[test]
 fn open_existing_refuses_to_create() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
