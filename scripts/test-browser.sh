@@ -25,6 +25,7 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || unavailable "node/npm are not installed"
 
+node --check crates/server/assets/app.js
 cargo build --quiet --locked -p gatehouse-cli
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/gatehouse"

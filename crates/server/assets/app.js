@@ -568,9 +568,14 @@ async function renderPolicy() {
   const lint = p.warnings === undefined ? null : p.warnings.length
     ? h('div', {}, h('span', { class: 'badge bad' }, `${p.warnings.length} warnings`), h('ul', {}, p.warnings.map((w) => h('li', {}, h('code', {}, w)))))
     : h('span', { class: 'badge ok' }, '✓ loads cleanly, no warnings');
-  const tests = p.tests ? h('p', {}, p.tests.failed.length
-    ? h('span', { class: 'badge bad' }, `${p.tests.failed.length} of ${p.tests.total} policy tests fail`)
-    : h('span', { class: 'badge ok' }, `✓ ${p.tests.total} policy tests pass`)) : null;
+  let tests = null;
+  if (p.tests && p.tests.total === 0) {
+    tests = h('p', { class: 'hint' }, 'The policy has no tests: block; add some and run `gatehouse policy test`.');
+  } else if (p.tests) {
+    tests = h('p', {}, p.tests.failed.length
+      ? h('span', { class: 'badge bad' }, `${p.tests.failed.length} of ${p.tests.total} policy tests fail`)
+      : h('span', { class: 'badge ok' }, `✓ ${p.tests.total} policy tests pass`));
+  }
   root.append(h('div', { class: 'panel' }, info, lint, tests));
   if (p.text) root.append(h('h2', {}, 'Policy text (read-only)'), h('pre', { class: 'cmd', 'aria-label': 'policy text' }, p.text));
   root.append(h('h2', {}, 'Lockdown'));

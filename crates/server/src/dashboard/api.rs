@@ -65,19 +65,40 @@ pub async fn pending(State(dash): State<Dash>, _s: Session) -> Result<Json<Value
     Ok(Json(queue(&dash.app)?))
 }
 
+/// How often a live stream checks that its session is still valid.
+const SESSION_RECHECK: Duration = Duration::from_secs(5);
+
+/// Whether the session `id_hash` is still live (not logged out, not expired).
+fn session_live(dash: &Dash, id_hash: &str) -> bool {
+    let guard = dash.users.lock().unwrap_or_else(|p| p.into_inner());
+    guard
+        .as_ref()
+        .and_then(|store| store.session(id_hash, clock::now()).ok())
+        .flatten()
+        .is_some()
+}
+
 /// `GET /ui/api/stream`: server-sent `queue` events, one now and one after
-/// every change; ends when the daemon stops (the page reconnects).
+/// every change; ends when the daemon stops or the session ends (the page
+/// reconnects, or goes back to the login form).
 pub async fn stream(
     State(dash): State<Dash>,
-    _s: Session,
+    s: Session,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let stop = dash.app.shutdown_signal();
+    let checked = std::time::Instant::now();
     let stream = futures_util::stream::unfold(
-        (dash, stop, None::<String>),
-        |(dash, mut stop, last)| async move {
+        (dash, stop, None::<String>, s.id_hash, checked),
+        |(dash, mut stop, last, id_hash, mut checked)| async move {
             loop {
                 if *stop.borrow() {
                     return None;
+                }
+                if checked.elapsed() >= SESSION_RECHECK {
+                    if !session_live(&dash, &id_hash) {
+                        return None;
+                    }
+                    checked = std::time::Instant::now();
                 }
                 let fp = queue_fingerprint(&dash.app);
                 if last.as_deref() != Some(fp.as_str()) {
@@ -86,7 +107,7 @@ pub async fn stream(
                         Err(e) => json!({ "error": e.to_string() }).to_string(),
                     };
                     let event = SseEvent::default().event("queue").data(data);
-                    return Some((Ok(event), (dash, stop, Some(fp))));
+                    return Some((Ok(event), (dash, stop, Some(fp), id_hash, checked)));
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(QUEUE_POLL) => {}
