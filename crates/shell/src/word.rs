@@ -40,6 +40,13 @@ pub type Vars = HashMap<String, String>;
 /// Normalise one raw word. Falls back to naive quote stripping if the word
 /// parser rejects it, so the analysis still sees something sensible.
 pub fn normalize(raw: &str, vars: &Vars) -> Arg {
+    // Fast path: most words have nothing to resolve (and the word parser is
+    // the costliest step on long scripts).
+    if !raw.contains([
+        '\'', '"', '\\', '$', '`', '~', '{', '}', '*', '?', '[', ']', '(', ')', '<', '>',
+    ]) {
+        return Arg::plain(raw);
+    }
     let options = ParserOptions::default();
     let mut arg = Arg::default();
     match brush_parser::word::parse(raw, &options) {
