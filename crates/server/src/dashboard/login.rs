@@ -113,6 +113,10 @@ pub async fn login(
             "missing or wrong CSRF token; reload the page".into(),
         ));
     }
+    // Longer than any enrolled name or sane password: refuse before hashing or counting.
+    if body.user.len() > 64 || body.password.len() > 1024 || body.code.len() > 16 {
+        return Err(ApiError::Unauthorized(BAD_LOGIN.into()));
+    }
     let ip = peer.ip();
     if let Some(secs) = dash.limiter.retry_after(&body.user, ip, Instant::now()) {
         return Ok(too_many(secs));
