@@ -56,6 +56,9 @@ pub fn classify(program: &str, args: &[Arg]) -> Interp {
     }
     match program {
         "eval" => ShellCodeJoined(args).into(),
+        "source" | "." => args
+            .first()
+            .map_or(Interp::None, |a| Interp::ShellScript(a.text.clone())),
         "su" | "runuser" | "sg" => {
             let scanned = scan(
                 args,

@@ -10,6 +10,9 @@ use crate::types::{AccessKind, Analysis, Command, FileAccess, Unresolved, Unreso
 use crate::word::{Arg, Vars, expand_braces, normalize};
 use crate::wrappers;
 
+/// What a `<(..)`/`>(..)` argument becomes: the path bash passes.
+const PROCESS_SUBSTITUTION: &str = "/dev/fd/63";
+
 /// How deep `bash -c "eval \"$(...)\""`-style recursion is followed.
 pub const MAX_DEPTH: usize = 12;
 
@@ -87,7 +90,7 @@ impl Walker {
     }
 
     fn file(&mut self, path: &str, kind: AccessKind, by: &str) {
-        if path.is_empty() || path == "{}" || is_device(path) {
+        if path.is_empty() || is_device(path) {
             return;
         }
         self.out.files.push(FileAccess {
@@ -404,7 +407,7 @@ impl Walker {
                 Some(Item::ProcessSubstitution(_, sub)) => {
                     self.compound_list(&sub.list, &ctx.deeper(), &Stdin::Inherited);
                     argv.push(Arg {
-                        text: "/dev/fd/63".to_string(),
+                        text: PROCESS_SUBSTITUTION.to_string(),
                         dynamic: true,
                         ..Arg::default()
                     });
@@ -543,7 +546,15 @@ impl Walker {
                 };
                 self.text(&code.text, &inner, &Stdin::Inherited);
             }
-            Interp::ShellScript(path) => self.file(&path, AccessKind::Read, program),
+            Interp::ShellScript(path) => {
+                if path == PROCESS_SUBSTITUTION || (path == "/dev/stdin" && *stdin == Stdin::Pipe) {
+                    self.flag(
+                        UnresolvedKind::PipedIntoInterpreter,
+                        format!("{program} runs the output of another command"),
+                    );
+                }
+                self.file(&path, AccessKind::Read, program);
+            }
             Interp::ShellStdin => match stdin {
                 Stdin::Pipe => self.flag(
                     UnresolvedKind::PipedIntoInterpreter,

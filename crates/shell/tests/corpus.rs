@@ -3,6 +3,7 @@
 //! - `commands`: the exact argv of every command that would run, in order.
 //! - `files` (optional): exactly these accesses, as `"<kind> <path>"`, any order.
 //! - `unresolved` (optional, default none): exactly these kinds, any order.
+//! - `via` (optional): the wrapper chain of each command, parallel to `commands`.
 //!
 //! All failures are reported together with their file and input.
 
@@ -21,6 +22,8 @@ struct Case {
     files: Option<Vec<String>>,
     #[serde(default)]
     unresolved: Vec<String>,
+    #[serde(default)]
+    via: Option<Vec<Vec<String>>>,
 }
 
 fn kind_name(kind: AccessKind) -> &'static str {
@@ -51,6 +54,12 @@ fn check(case: &Case) -> Result<(), String> {
             "commands: expected {:?}\n              got {:?}",
             case.commands, commands
         ));
+    }
+    if let Some(via) = &case.via {
+        let got: Vec<Vec<String>> = analysis.commands.iter().map(|c| c.via.clone()).collect();
+        if &got != via {
+            problems.push(format!("via: expected {via:?}\n         got {got:?}"));
+        }
     }
     if let Some(files) = &case.files {
         let expected: BTreeSet<String> = files.iter().cloned().collect();
