@@ -97,6 +97,36 @@ pub fn nesting_depth(src: &str) -> usize {
     max
 }
 
+/// The words of a line that is one plain simple command (only letters,
+/// digits, spaces and `-_./=:,@+%`, no keyword or assignment first), for
+/// which the full parser would produce exactly the whitespace split. Most
+/// agent commands (`git status --short`, `cargo test -p x`) take this path,
+/// which is an order of magnitude cheaper than parsing.
+pub fn plain_simple_command(src: &str) -> Option<Vec<&str>> {
+    let plain = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                ' ' | '\t' | '-' | '_' | '.' | '/' | '=' | ':' | ',' | '@' | '+' | '%'
+            )
+    };
+    if !src.chars().all(plain) {
+        return None;
+    }
+    let words: Vec<&str> = src.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
+    let first = words.first()?;
+    if first.contains('=') || RESERVED.contains(first) {
+        return None;
+    }
+    Some(words)
+}
+
+/// Words that are syntax, not commands, when they come first.
+const RESERVED: &[&str] = &[
+    "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "in", "case",
+    "esac", "select", "function", "time", "coproc",
+];
+
 /// A segment of text the fallback splitter found, and whether it reads a pipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
@@ -166,6 +196,24 @@ mod tests {
     fn deep_nesting_is_refused_before_parsing() {
         let deep = format!("{}ls;{}", "{ ".repeat(100), " }".repeat(100));
         assert!(matches!(parse(&deep), Err(ParseFailure::TooDeep(_))));
+    }
+
+    #[test]
+    fn plain_simple_command_only_accepts_trivially_split_lines() {
+        assert_eq!(
+            plain_simple_command("git status --short"),
+            Some(vec!["git", "status", "--short"])
+        );
+        assert_eq!(
+            plain_simple_command("dd if=a of=b"),
+            Some(vec!["dd", "if=a", "of=b"])
+        );
+        for not_plain in [
+            "A=1 ls", "if x", "ls | wc", "echo 'a'", "rm $x", "ls *", "a;b", "ls ~", "x # c", "",
+            "a\nb",
+        ] {
+            assert_eq!(plain_simple_command(not_plain), None, "{not_plain:?}");
+        }
     }
 
     #[test]

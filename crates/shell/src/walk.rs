@@ -5,7 +5,7 @@ use brush_parser::ast;
 
 use crate::files::{accesses, is_device};
 use crate::interpreters::{Interp, classify};
-use crate::parse::{ParseFailure, fallback_split, parse};
+use crate::parse::{ParseFailure, fallback_split, parse, plain_simple_command};
 use crate::types::{AccessKind, Analysis, Command, FileAccess, Unresolved, UnresolvedKind};
 use crate::word::{Arg, Vars, expand_braces, normalize};
 use crate::wrappers;
@@ -34,6 +34,8 @@ enum Stdin {
 pub struct Walker {
     out: Analysis,
     vars: Vars,
+    /// Skip the plain-command fast path (tests compare both paths).
+    always_parse: bool,
 }
 
 /// Per-position state: how deep we are and which wrappers we are inside.
@@ -104,6 +106,12 @@ impl Walker {
     fn text(&mut self, src: &str, ctx: &Ctx, stdin: &Stdin) {
         if ctx.depth > MAX_DEPTH {
             self.flag(UnresolvedKind::TooDeep, src);
+            return;
+        }
+        if !self.always_parse
+            && let Some(words) = plain_simple_command(src)
+        {
+            self.exec(words.into_iter().map(Arg::plain).collect(), ctx, stdin);
             return;
         }
         match parse(src) {
@@ -628,4 +636,43 @@ fn is_reserved_word(word: &str) -> bool {
             | "time"
             | "coproc"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn through_parser(src: &str) -> Analysis {
+        let mut walker = Walker {
+            always_parse: true,
+            ..Walker::default()
+        };
+        walker.text(src, &Ctx::default(), &Stdin::Inherited);
+        walker.finish()
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_parser() {
+        for src in [
+            "ls -la",
+            "git status --short",
+            "cargo test -p gatehouse-shell -- --nocapture",
+            "sudo -u root rm -rf /tmp/x",
+            "env A=1 B=2 nice -n 5 rm x",
+            "dd if=/dev/sda of=disk.img bs=1M",
+            "find . -name x -delete",
+            "bash script.sh",
+            "xargs -n 1 rm",
+            "cp a b c/",
+            "python3 -m http.server 8000",
+            "curl -o out.bin https://example.com/x",
+            "kubectl apply -f prod.yaml",
+        ] {
+            assert!(
+                plain_simple_command(src).is_some(),
+                "{src} should take the fast path"
+            );
+            assert_eq!(Walker::run(src), through_parser(src), "{src}");
+        }
+    }
 }
