@@ -175,6 +175,11 @@ impl AppState {
         &self.inner.db_path
     }
 
+    /// Append an admin record (dashboard logins, logouts, lockouts) to the audit chain.
+    pub(crate) async fn audit_admin(&self, record: AuditRecord) -> Result<(), ApiError> {
+        self.persist(vec![record], Vec::new()).await
+    }
+
     /// Reload through the binary's loader. A broken policy keeps the old one in force.
     pub fn reload_policy(&self) -> Result<(), String> {
         let Some(reload) = &self.inner.reload else {

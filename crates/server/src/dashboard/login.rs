@@ -13,6 +13,8 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use gatehouse_core::approval::Channel;
+use gatehouse_core::audit::{AuditKind, AuditRecord};
 use gatehouse_store::daemon_store::Role;
 use gatehouse_store::users::SessionRecord;
 use serde::Deserialize;
@@ -55,14 +57,17 @@ impl RateLimiter {
         )
     }
 
-    /// Count a failure.
-    pub fn fail(&self, user: &str, ip: IpAddr, now: Instant) {
+    /// Count a failure; returns the failures in the window, this one included.
+    pub fn fail(&self, user: &str, ip: IpAddr, now: Instant) -> usize {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         // Bound memory under a spray of names: forget idle entries first.
         if map.len() > 10_000 {
             map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < WINDOW));
         }
-        map.entry((user.to_owned(), ip)).or_default().push(now);
+        let list = map.entry((user.to_owned(), ip)).or_default();
+        list.retain(|t| now.duration_since(*t) < WINDOW);
+        list.push(now);
+        list.len()
     }
 
     /// Forget failures after a success.
@@ -144,13 +149,13 @@ pub async fn login(
         .filter(|u| password_ok && u.role >= Role::Approver)
         .and_then(|u| check_totp(&u.totp_secret, &u.name, &body.code, now));
     let (Some(user), Some(step)) = (user, step) else {
-        dash.limiter.fail(&body.user, ip, Instant::now());
-        tracing::warn!("dashboard login failed for {:?} from {ip}", body.user);
+        failed(&dash, &body.user, ip).await;
         return Err(ApiError::Unauthorized(BAD_LOGIN.into()));
     };
     let session_secret = random_hex()?;
     let csrf = random_hex()?;
-    {
+    // Accept the code's time step once, then store the session (no await while locked).
+    let fresh = {
         let guard = dash.users.lock().unwrap_or_else(|p| p.into_inner());
         let store = guard.as_ref().ok_or_else(|| {
             ApiError::Unavailable("the dashboard's user table is unavailable".into())
@@ -158,25 +163,35 @@ pub async fn login(
         let fresh = store
             .consume_totp_step(&user.name, step)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        if !fresh {
-            drop(guard);
-            dash.limiter.fail(&body.user, ip, Instant::now());
-            return Err(ApiError::Unauthorized(
-                "this code was used already; wait for the next one".into(),
-            ));
+        if fresh {
+            let _ = store.prune_sessions(now);
+            store
+                .put_session(&SessionRecord {
+                    id_hash: hash_secret(&session_secret),
+                    user: user.name.clone(),
+                    csrf: csrf.clone(),
+                    created_at: now,
+                    expires_at: now.plus_millis(SESSION_TTL_MS),
+                })
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
         }
-        let _ = store.prune_sessions(now);
-        store
-            .put_session(&SessionRecord {
-                id_hash: hash_secret(&session_secret),
-                user: user.name.clone(),
-                csrf: csrf.clone(),
-                created_at: now,
-                expires_at: now.plus_millis(SESSION_TTL_MS),
-            })
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        fresh
+    };
+    if !fresh {
+        failed(&dash, &body.user, ip).await;
+        return Err(ApiError::Unauthorized(
+            "this code was used already; wait for the next one".into(),
+        ));
     }
     dash.limiter.clear(&body.user, ip);
+    // Who could approve from where is part of the trail; no audit, no session.
+    dash.app
+        .audit_admin(admin_record(
+            &user.name,
+            "login",
+            format!("dashboard login from {ip}"),
+        ))
+        .await?;
     tracing::info!("dashboard login: {:?} from {ip}", user.name);
     let secure = secure_cookies(&headers);
     let session_cookie = set_cookie(
@@ -216,6 +231,10 @@ pub async fn logout(
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
         }
     }
+    let rec = admin_record(&session.user, "logout", "dashboard logout".into());
+    if let Err(e) = dash.app.audit_admin(rec).await {
+        tracing::error!("could not audit a dashboard logout: {e}");
+    }
     let cookie = set_cookie(SESSION_COOKIE, "", "/", 0, secure_cookies(&headers));
     Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "ok": true }))).into_response())
 }
@@ -231,6 +250,35 @@ pub async fn me(
         "csrf": session.csrf,
         "lockdown": dash.app.is_locked_down(),
     })))
+}
+
+/// An admin audit record of a dashboard session event.
+fn admin_record(user: &str, outcome: &str, message: String) -> AuditRecord {
+    let mut rec = AuditRecord::new(clock::now(), AuditKind::Admin);
+    rec.actor = Some(user.to_owned());
+    rec.channel = Some(Channel::Dashboard.as_str().into());
+    rec.outcome = Some(outcome.into());
+    rec.message = Some(message);
+    rec
+}
+
+/// Count a failed login; the one that starts a lockout is audited (the
+/// others are only logged, so a spray of names cannot flood the chain).
+async fn failed(dash: &Dash, user: &str, ip: IpAddr) {
+    tracing::warn!("dashboard login failed for {user:?} from {ip}");
+    if dash.limiter.fail(user, ip, Instant::now()) == MAX_FAILURES {
+        let rec = admin_record(
+            user,
+            "login-locked",
+            format!(
+                "{MAX_FAILURES} failed dashboard logins from {ip}; locked for {} s",
+                WINDOW.as_secs()
+            ),
+        );
+        if let Err(e) = dash.app.audit_admin(rec).await {
+            tracing::error!("could not audit a dashboard lockout: {e}");
+        }
+    }
 }
 
 fn too_many(secs: u64) -> Response {

@@ -369,3 +369,47 @@ async fn cookies_are_secure_off_loopback_and_the_page_has_a_strict_csp() {
         Some(&b"DENY"[..])
     );
 }
+
+#[tokio::test]
+async fn logins_logouts_and_lockouts_are_audited() {
+    let f = Fixture::new();
+    let (cookie, csrf) = f.login("alice").await;
+    let (status, _) = f
+        .post("/ui/api/logout", &cookie, Some(&csrf), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for _ in 0..super::login::MAX_FAILURES {
+        let (status, _, _) = f
+            .try_login("bob", "wrong password!!", "000000", Some(""))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, _) = f
+        .try_login("bob", "a long enough password", &f.code("bob"), Some(""))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "locked out");
+    let records = f
+        .state
+        .audit()
+        .query(&AuditQuery::default())
+        .expect("audit");
+    let outcomes: Vec<(Option<String>, Option<String>)> = records
+        .iter()
+        .map(|e| (e.record.actor.clone(), e.record.outcome.clone()))
+        .collect();
+    for (who, what) in [
+        ("alice", "login"),
+        ("alice", "logout"),
+        ("bob", "login-locked"),
+    ] {
+        assert!(
+            outcomes.contains(&(Some(who.into()), Some(what.into()))),
+            "{who} {what} in {outcomes:?}"
+        );
+    }
+    assert!(
+        records
+            .iter()
+            .all(|e| e.record.channel.as_deref() == Some("dashboard"))
+    );
+}
