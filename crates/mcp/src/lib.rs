@@ -29,10 +29,12 @@
 //! - [`hold`]: how an ask is held (the [`hold::Approver`] seam: daemon or headless).
 //! - [`audit`]: the [`audit::AuditSink`] seam the binary fills with the store.
 //! - [`stdio`]: the stdio transport: spawn the server, pump frames both ways.
+//! - [`http`]: the Streamable HTTP front (axum in, reqwest out, SSE passed through).
 
 pub mod audit;
 pub mod gate;
 pub mod hold;
+pub mod http;
 pub mod message;
 pub mod session;
 pub mod stdio;

@@ -143,6 +143,11 @@ impl Proxy {
         }
     }
 
+    /// The gate, with what it learnt from `tools/list` answers.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
     /// Number of requests held for approval right now.
     pub fn held_count(&self) -> usize {
         self.held.len()

@@ -10,6 +10,7 @@ use gatehouse_core::audit::{AuditKind, AuditRecord};
 use gatehouse_core::{Action, CallContext, Decision, ToolCall};
 use gatehouse_mcp::audit::AuditSink;
 use gatehouse_mcp::hold::{Approver, HoldFuture};
+use gatehouse_mcp::http::{self, HttpOptions};
 use gatehouse_mcp::stdio::{self, Ending, StdioOptions};
 use gatehouse_mcp::{Decide, Gate, HoldOutcome, HoldTicket, Proxy};
 use gatehouse_policy::Headless;
@@ -23,9 +24,17 @@ use crate::exit::Exit;
 #[derive(Debug, clap::Args)]
 pub struct McpArgs {
     /// The server's name in raw tool names: calls are evaluated as
-    /// `mcp__<name>__<tool>`, as Claude Code names MCP tools.
+    /// `mcp__<name>__<tool>`, as Claude Code names MCP tools. Required for a
+    /// stdio server; for `--upstream` it defaults to the upstream's host name.
     #[arg(long, value_parser = parse_name)]
-    pub name: String,
+    pub name: Option<String>,
+    /// Serve a Streamable HTTP front on this address (e.g. `127.0.0.1:8931`)
+    /// instead of proxying a stdio server; needs `--upstream`.
+    #[arg(long, requires = "upstream")]
+    pub listen: Option<String>,
+    /// The Streamable HTTP MCP endpoint to front (`http://host:port/mcp`).
+    #[arg(long, requires = "listen", conflicts_with = "command")]
+    pub upstream: Option<String>,
     /// Policy file (default: GATEHOUSE_POLICY, the user's policy, or the bundled one).
     #[arg(long)]
     pub policy: Option<PathBuf>,
@@ -41,7 +50,7 @@ pub struct McpArgs {
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub progress_interval: Duration,
     /// The MCP server command, after `--`.
-    #[arg(last = true, required = true, num_args = 1..)]
+    #[arg(last = true, required_unless_present = "upstream", num_args = 1..)]
     pub command: Vec<String>,
 }
 
@@ -58,6 +67,34 @@ fn parse_name(s: &str) -> Result<String, String> {
                 .into(),
         )
     }
+}
+
+/// `--name`, or for an HTTP upstream its host name made rule-friendly.
+fn server_name(args: &McpArgs) -> anyhow::Result<String> {
+    if let Some(name) = &args.name {
+        return Ok(name.clone());
+    }
+    let host = args
+        .upstream
+        .as_deref()
+        .and_then(|u| u.split_once("://"))
+        .map(|(_, rest)| rest.split(['/', ':']).next().unwrap_or_default())
+        .unwrap_or_default();
+    let name: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    anyhow::ensure!(
+        !name.is_empty() && args.upstream.is_some(),
+        "--name is required: calls are evaluated as mcp__<name>__<tool>"
+    );
+    Ok(name)
 }
 
 pub fn run(args: McpArgs) -> anyhow::Result<Exit> {
@@ -84,15 +121,33 @@ pub fn run(args: McpArgs) -> anyhow::Result<Exit> {
         timeout: Duration::from_secs(timeout_secs),
         audit: audit.clone(),
     });
-    let proxy = Proxy::new(Gate::new(&args.name, decider), !args.show_denied_tools);
-    let options = StdioOptions {
-        progress_interval: args.progress_interval,
-        context: call_context(),
-    };
+    let name = server_name(&args)?;
+    let gate = Gate::new(&name, decider);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    if let (Some(listen), Some(upstream)) = (&args.listen, &args.upstream) {
+        let options = HttpOptions {
+            upstream: upstream.clone(),
+            hide_denied_tools: !args.show_denied_tools,
+            progress_interval: args.progress_interval,
+            context: call_context(),
+        };
+        let sink: Arc<dyn AuditSink> = audit.clone();
+        let served = runtime.block_on(http::serve(listen, gate, approver, sink, options, |addr| {
+            eprintln!("gatehouse mcp: serving {name} on http://{addr} -> {upstream}");
+        }));
+        runtime.shutdown_background();
+        audit.flush();
+        served?;
+        return Ok(Exit::Ok);
+    }
+    let proxy = Proxy::new(gate, !args.show_denied_tools);
+    let options = StdioOptions {
+        progress_interval: args.progress_interval,
+        context: call_context(),
+    };
     let ending = runtime.block_on(async {
         let child = stdio::spawn_upstream(&args.command)?;
         let (client_in, client_out) = stdio::client_stdio();
