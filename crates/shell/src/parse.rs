@@ -121,6 +121,51 @@ pub fn plain_simple_command(src: &str) -> Option<Vec<&str>> {
     Some(words)
 }
 
+/// One plain simple command of a [`plain_command_list`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainCommand<'a> {
+    /// Its words.
+    pub words: Vec<&'a str>,
+    /// It follows a `|` (reads the previous command's output).
+    pub piped: bool,
+}
+
+/// Like [`plain_simple_command`], for a list of plain commands joined by
+/// `&&`, `||`, `;`, `&` and `|` (`cargo build && cargo test | tail`).
+/// `None` for anything else, including empty commands (`ls |`), which the
+/// parser must see to report.
+pub fn plain_command_list(src: &str) -> Option<Vec<PlainCommand<'_>>> {
+    let mut out = Vec::new();
+    let mut piped = false;
+    let mut rest = src;
+    loop {
+        let end = rest.find(['|', '&', ';']).unwrap_or(rest.len());
+        let segment = rest.get(..end)?;
+        out.push(PlainCommand {
+            words: plain_simple_command(segment)?,
+            piped,
+        });
+        let tail = rest.get(end..)?;
+        if tail.is_empty() {
+            return Some(out);
+        }
+        let (op_len, next_piped) = if tail.starts_with("&&") || tail.starts_with("||") {
+            (2, false)
+        } else if tail.starts_with("|&") {
+            (2, true)
+        } else if tail.starts_with('|') {
+            (1, true)
+        } else {
+            (1, false) // `;` or `&`
+        };
+        rest = tail.get(op_len..)?;
+        piped = next_piped;
+        if rest.trim().is_empty() && !piped && !tail.starts_with("&&") && !tail.starts_with("||") {
+            return Some(out); // trailing `;` or `&`
+        }
+    }
+}
+
 /// Words that are syntax, not commands, when they come first.
 const RESERVED: &[&str] = &[
     "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "in", "case",
@@ -213,6 +258,20 @@ mod tests {
             "a\nb",
         ] {
             assert_eq!(plain_simple_command(not_plain), None, "{not_plain:?}");
+        }
+    }
+
+    #[test]
+    fn plain_command_list_splits_operators_and_marks_pipes() {
+        let list = plain_command_list("a x && b | c; d &").unwrap_or_default();
+        let words: Vec<Vec<&str>> = list.iter().map(|c| c.words.clone()).collect();
+        assert_eq!(words, vec![vec!["a", "x"], vec!["b"], vec!["c"], vec!["d"]]);
+        let piped: Vec<bool> = list.iter().map(|c| c.piped).collect();
+        assert_eq!(piped, vec![false, false, true, false]);
+        for not_plain in [
+            "ls |", "ls &&", "&& ls", "ls || ", ";", "a | 'b'", "a |& if",
+        ] {
+            assert_eq!(plain_command_list(not_plain), None, "{not_plain:?}");
         }
     }
 

@@ -5,7 +5,7 @@ use brush_parser::ast;
 
 use crate::files::{accesses, is_device};
 use crate::interpreters::{Interp, classify};
-use crate::parse::{ParseFailure, fallback_split, parse, plain_simple_command};
+use crate::parse::{ParseFailure, fallback_split, parse, plain_command_list};
 use crate::types::{AccessKind, Analysis, Command, FileAccess, Unresolved, UnresolvedKind};
 use crate::word::{Arg, Vars, expand_braces, normalize};
 use crate::wrappers;
@@ -109,9 +109,16 @@ impl Walker {
             return;
         }
         if !self.always_parse
-            && let Some(words) = plain_simple_command(src)
+            && let Some(list) = plain_command_list(src)
         {
-            self.exec(words.into_iter().map(Arg::plain).collect(), ctx, stdin);
+            for command in list {
+                let stdin = if command.piped { &Stdin::Pipe } else { stdin };
+                self.exec(
+                    command.words.into_iter().map(Arg::plain).collect(),
+                    ctx,
+                    stdin,
+                );
+            }
             return;
         }
         match parse(src) {
@@ -667,9 +674,16 @@ mod tests {
             "python3 -m http.server 8000",
             "curl -o out.bin https://example.com/x",
             "kubectl apply -f prod.yaml",
+            "rm -rf build && mkdir build",
+            "cargo build || echo failed; cargo test | tail -n 20",
+            "curl -s http://x | sh",
+            "curl -s http://x |& bash -s",
+            "base64 -d payload | python3",
+            "make & make test;",
+            "ls | xargs rm -f",
         ] {
             assert!(
-                plain_simple_command(src).is_some(),
+                plain_command_list(src).is_some(),
                 "{src} should take the fast path"
             );
             assert_eq!(Walker::run(src), through_parser(src), "{src}");
