@@ -5,6 +5,7 @@
 //! grows with the number of rules that could match, not the number written.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use gatehouse_core::{Action, Severity, ToolClass, Via};
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -79,31 +80,45 @@ impl Rule {
     }
 }
 
-/// A glob set plus which rule each glob belongs to.
+/// A glob set plus which rule each glob belongs to. The set is built on
+/// first use: a hook process evaluates one call, so it should only pay for
+/// the buckets that call touches (building every set costs milliseconds).
 #[derive(Debug, Clone, Default)]
 pub struct GlobIndex {
-    set: GlobSet,
+    globs: Vec<Glob>,
     owners: Vec<usize>,
+    set: OnceLock<Matcher>,
+}
+
+/// A built glob index: one set, or (should the set exceed the regex size
+/// limits) one matcher per glob, which is slower but still exact.
+#[derive(Debug, Clone)]
+enum Matcher {
+    Set(GlobSet),
+    Each(Vec<globset::GlobMatcher>),
 }
 
 impl GlobIndex {
-    fn build(globs: Vec<(Glob, usize)>, what: &str, diags: &mut Diagnostics) -> GlobIndex {
-        let mut builder = GlobSetBuilder::new();
-        let mut owners = Vec::with_capacity(globs.len());
-        for (g, owner) in globs {
-            builder.add(g);
-            owners.push(owner);
+    fn build(globs: Vec<(Glob, usize)>) -> GlobIndex {
+        let (globs, owners) = globs.into_iter().unzip();
+        GlobIndex {
+            globs,
+            owners,
+            set: OnceLock::new(),
         }
-        match builder.build() {
-            Ok(set) => GlobIndex { set, owners },
-            Err(e) => {
-                diags.error(
-                    Default::default(),
-                    format!("cannot compile the {what} patterns: {e}"),
-                );
-                GlobIndex::default()
+    }
+
+    fn matcher(&self) -> &Matcher {
+        self.set.get_or_init(|| {
+            let mut builder = GlobSetBuilder::new();
+            for g in &self.globs {
+                builder.add(g.clone());
             }
-        }
+            match builder.build() {
+                Ok(set) => Matcher::Set(set),
+                Err(_) => Matcher::Each(self.globs.iter().map(Glob::compile_matcher).collect()),
+            }
+        })
     }
 
     /// Append the rules owning a glob that matches `text`.
@@ -111,9 +126,20 @@ impl GlobIndex {
         if self.owners.is_empty() {
             return;
         }
-        for i in self.set.matches(text) {
-            if let Some(owner) = self.owners.get(i) {
-                out.push(*owner);
+        match self.matcher() {
+            Matcher::Set(set) => {
+                for i in set.matches(text) {
+                    if let Some(owner) = self.owners.get(i) {
+                        out.push(*owner);
+                    }
+                }
+            }
+            Matcher::Each(matchers) => {
+                for (m, owner) in matchers.iter().zip(&self.owners) {
+                    if m.is_match(text) {
+                        out.push(*owner);
+                    }
+                }
             }
         }
     }
@@ -221,7 +247,14 @@ fn set_of(
             Err(e) => diags.error(p.pos, format!("invalid {what} glob `{}`: {e}", p.text)),
         }
     }
-    b.build().ok()
+    match b.build() {
+        Ok(set) => Some(set),
+        Err(e) => {
+            let pos = patterns.first().map(|p| p.pos).unwrap_or_default();
+            diags.error(pos, format!("cannot compile the {what} globs: {e}"));
+            None
+        }
+    }
 }
 
 /// Compile the rules of `docs` (presets first) under `thresholds`.
@@ -257,7 +290,16 @@ pub fn compile(rules: &[&RuleDoc], thresholds: Thresholds, diags: &mut Diagnosti
                     Err(e) => diags.error(p.pos, format!("invalid domain `{}`: {e}", p.text)),
                 }
             }
-            domain = b.build().ok();
+            domain = match b.build() {
+                Ok(set) => Some(set),
+                Err(e) => {
+                    diags.error(
+                        doc.match_pos,
+                        format!("cannot compile the domain globs: {e}"),
+                    );
+                    None
+                }
+            };
         }
         let rule = Rule {
             name: doc.name.clone(),
@@ -349,12 +391,12 @@ pub fn compile(rules: &[&RuleDoc], thresholds: Thresholds, diags: &mut Diagnosti
     out.commands.by_program = command_globs_by_program
         .into_iter()
         .map(|(prog, globs)| {
-            let idx = GlobIndex::build(globs, "command", diags);
+            let idx = GlobIndex::build(globs);
             (prog, idx)
         })
         .collect();
-    out.commands.wildcard = GlobIndex::build(wildcard_commands, "command", diags);
-    out.paths = GlobIndex::build(path_globs, "path", diags);
-    out.calls.globbed = GlobIndex::build(tool_globs, "tool", diags);
+    out.commands.wildcard = GlobIndex::build(wildcard_commands);
+    out.paths = GlobIndex::build(path_globs);
+    out.calls.globbed = GlobIndex::build(tool_globs);
     out
 }
