@@ -32,6 +32,20 @@ fn big_heredoc() -> String {
     src
 }
 
+/// Lines with quotes and redirections: every line goes through the parser.
+fn big_quoted_heredoc() -> String {
+    let mut src = String::from("bash <<'EOF'\n");
+    let mut i = 0;
+    while src.len() < 1_000_000 {
+        src.push_str(&format!(
+            "echo 'line {i}' of a \"long\" script > /dev/null\n"
+        ));
+        i += 1;
+    }
+    src.push_str("rm -rf /tmp/at-the-end\nEOF\n");
+    src
+}
+
 fn big_heredoc_to_cat() -> String {
     let mut src = String::from("cat > notes.txt <<'EOF'\n");
     while src.len() < 1_000_000 {
@@ -56,6 +70,11 @@ fn benches(c: &mut Criterion) {
     large.throughput(Throughput::Bytes(heredoc.len() as u64));
     large.bench_function("heredoc_1mb_into_bash", |b| {
         b.iter(|| analyze(black_box(&heredoc)))
+    });
+    let quoted = big_quoted_heredoc();
+    large.throughput(Throughput::Bytes(quoted.len() as u64));
+    large.bench_function("heredoc_1mb_quoted_into_bash", |b| {
+        b.iter(|| analyze(black_box(&quoted)))
     });
     let plain = big_heredoc_to_cat();
     large.throughput(Throughput::Bytes(plain.len() as u64));

@@ -135,6 +135,19 @@ pub struct PlainCommand<'a> {
 /// `None` for anything else, including empty commands (`ls |`), which the
 /// parser must see to report.
 pub fn plain_command_list(src: &str) -> Option<Vec<PlainCommand<'_>>> {
+    // Newlines separate commands like `;`; blank lines are allowed. A line
+    // ending in an operator continues on the next one in bash: such input
+    // fails here and goes to the parser.
+    let mut out = Vec::new();
+    for line in src.split('\n') {
+        if !line.trim().is_empty() {
+            out.extend(plain_line(line)?);
+        }
+    }
+    if out.is_empty() { None } else { Some(out) }
+}
+
+fn plain_line(src: &str) -> Option<Vec<PlainCommand<'_>>> {
     let mut out = Vec::new();
     let mut piped = false;
     let mut rest = src;
@@ -268,8 +281,18 @@ mod tests {
         assert_eq!(words, vec![vec!["a", "x"], vec!["b"], vec!["c"], vec!["d"]]);
         let piped: Vec<bool> = list.iter().map(|c| c.piped).collect();
         assert_eq!(piped, vec![false, false, true, false]);
+        let lines = plain_command_list("a\n\nb && c\n").unwrap_or_default();
+        assert_eq!(lines.len(), 3);
         for not_plain in [
-            "ls |", "ls &&", "&& ls", "ls || ", ";", "a | 'b'", "a |& if",
+            "ls |",
+            "ls &&",
+            "&& ls",
+            "ls || ",
+            ";",
+            "a | 'b'",
+            "a |& if",
+            "ls &&\nrm x",
+            "\n",
         ] {
             assert_eq!(plain_command_list(not_plain), None, "{not_plain:?}");
         }

@@ -681,6 +681,7 @@ mod tests {
             "base64 -d payload | python3",
             "make & make test;",
             "ls | xargs rm -f",
+            "ls\n\nrm -rf x\ncurl x | sh\n",
         ] {
             assert!(
                 plain_command_list(src).is_some(),
