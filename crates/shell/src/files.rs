@@ -176,6 +176,14 @@ pub fn accesses(program: &str, args: &[Arg]) -> Vec<(String, AccessKind)> {
             // `chmod -x f` parses `-x` as an option; it is the mode.
             all(s.operands.get(skip..).unwrap_or(&[]), Write, &mut out);
         }
+        "sudo" | "sudoedit" if program == "sudoedit" || crate::wrappers::is_sudo_edit(args) => {
+            let s = scan(
+                args,
+                &spec("ugphCDrtUTR", &["user", "group", "host", "prompt"]),
+            );
+            all(&s.operands, Read, &mut out);
+            all(&s.operands, Write, &mut out);
+        }
         "vi" | "vim" | "nvim" | "nano" | "emacs" | "pico" | "ed" | "code" | "subl" | "micro"
         | "hx" => {
             let ops = scan(args, &spec("cSuiTwW", &[])).operands;

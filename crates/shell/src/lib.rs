@@ -26,11 +26,15 @@
 //!   shell. **shell-words**/**shlex**: tokenisers, no grammar at all.
 //!
 //! Its limits and how we cover them: it leaves `$(..)` bodies as text (we
-//! re-parse them), does not decode `$'..'` (we do, [`word`]), has no error
+//! re-parse them), does not decode `$'..'` (we do, in `word.rs`), has no error
 //! recovery (we fall back to a whitespace split and flag `Unparseable`), its
 //! PEG parser slows down steeply on deeply nested compound commands (we
-//! refuse nesting beyond [`parse::MAX_NESTING`] before parsing and flag
+//! refuse nesting beyond `parse::MAX_NESTING` (16) before parsing and flag
 //! `TooDeep`), and it may panic on odd input (guarded by `catch_unwind`).
+//!
+//! Lines made only of plain words and `&& || ; & |` / newlines (most agent
+//! commands) skip the parser: for them its result is exactly the whitespace
+//! split, and a unit test checks both paths agree.
 
 mod files;
 mod interpreters;

@@ -9,9 +9,11 @@ use crate::word::Arg;
 /// wrapper or runs nothing (`sudo -l`, `command -v rm`, bare `env`).
 pub fn unwrap(program: &str, args: &[Arg]) -> Option<Vec<Vec<Arg>>> {
     let inner = match program {
+        // `sudo -e FILE` edits files (see files.rs), it runs no command.
+        "sudo" if is_sudo_edit(args) => return None,
         "sudo" => after_options(
             args,
-            "ugphCDrtUTR",
+            SUDO_VALUE_FLAGS,
             &[
                 "user",
                 "group",
@@ -77,6 +79,15 @@ pub fn unwrap(program: &str, args: &[Arg]) -> Option<Vec<Vec<Arg>>> {
     }
     Some(vec![inner])
 }
+
+/// `sudo -e` / `sudo --edit` (alone or combined, e.g. `-eu root`).
+pub fn is_sudo_edit(args: &[Arg]) -> bool {
+    let scanned = scan(args, &spec(SUDO_VALUE_FLAGS, &[], true));
+    scanned.has("-e") || scanned.has("--edit")
+}
+
+/// sudo's short options that take a value.
+const SUDO_VALUE_FLAGS: &str = "ugphCDrtUTR";
 
 fn spec(short: &'static str, long: &'static [&'static str], stop: bool) -> OptionSpec {
     OptionSpec {
