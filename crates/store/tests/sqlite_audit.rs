@@ -97,6 +97,9 @@ fn open_creates_private_dir_and_wal_database() {
         };
         assert_eq!(m(&dir), Some(0o700));
         assert_eq!(m(store.path()), Some(0o600));
+        fill(&store, 1);
+        assert_eq!(m(&dir.join("gatehouse.db-wal")), Some(0o600));
+        assert_eq!(m(&dir.join("gatehouse.db-shm")), Some(0o600));
     }
 }
 
