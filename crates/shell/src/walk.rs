@@ -460,10 +460,14 @@ impl Walker {
     /// Apply brace expansion to static words; a brace in the command name is
     /// an evasion trick and is flagged.
     fn expand_brace_words(&mut self, argv: Vec<Arg>) -> Vec<Arg> {
+        // Budget so `{a,b}{a,b}...` repeated over a long line cannot blow up memory.
+        const MAX_EXTRA_WORDS: usize = 1024;
         let mut out = Vec::with_capacity(argv.len());
+        let mut budget_left = MAX_EXTRA_WORDS;
         for (i, arg) in argv.into_iter().enumerate() {
             if arg.brace
                 && !arg.dynamic
+                && budget_left > 0
                 && let Some(words) = expand_braces(&arg.text)
             {
                 if i == 0 {
@@ -472,6 +476,7 @@ impl Walker {
                         format!("brace expansion in command name: {}", arg.text),
                     );
                 }
+                budget_left = budget_left.saturating_sub(words.len());
                 out.extend(words.into_iter().map(Arg::plain));
                 continue;
             }
@@ -689,5 +694,18 @@ mod tests {
             );
             assert_eq!(Walker::run(src), through_parser(src), "{src}");
         }
+    }
+
+    #[test]
+    fn brace_expansion_is_budgeted_per_command() {
+        let word = "{a,b}".repeat(9);
+        let src = format!("echo {}", vec![word.as_str(); 50].join(" "));
+        let analysis = Walker::run(&src);
+        let argv_len = analysis.commands.first().map_or(0, |c| c.argv.len());
+        assert!(argv_len > 256, "expansion happened: {argv_len}");
+        assert!(
+            argv_len <= 1 + 1024 + 256 + 50,
+            "expansion bounded: {argv_len}"
+        );
     }
 }
