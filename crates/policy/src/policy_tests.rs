@@ -58,7 +58,15 @@ impl TestOutcome {
             out.push_str(&format!("\n    message:  {m}"));
         }
         if !self.actual.commands.is_empty() {
-            let cmds: Vec<String> = self.actual.commands.iter().map(|c| c.join(" ")).collect();
+            let cmds: Vec<String> = self
+                .actual
+                .commands
+                .iter()
+                .map(|c| {
+                    let words: Vec<&str> = c.iter().map(String::as_str).collect();
+                    gatehouse_core::call::shell_join(&words)
+                })
+                .collect();
             out.push_str(&format!("\n    commands: {}", cmds.join(" | ")));
         }
         for d in &self.actual.diagnostics {

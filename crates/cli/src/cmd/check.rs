@@ -145,7 +145,8 @@ fn print_human(d: &Decision) {
     }
     for (i, argv) in d.commands.iter().enumerate() {
         let label = if i == 0 { "commands:" } else { "         " };
-        println!("{label} {}", argv.join(" "));
+        let words: Vec<&str> = argv.iter().map(String::as_str).collect();
+        println!("{label} {}", gatehouse_core::call::shell_join(&words));
     }
     for note in &d.diagnostics {
         println!("note:     {note}");
