@@ -65,3 +65,25 @@ proptest! {
         let _ = policy.evaluate(&call, &ctx);
     }
 }
+
+#[test]
+fn deeply_nested_yaml_is_an_error_not_a_stack_overflow() {
+    for depth in [1_000usize, 100_000] {
+        let text = format!(
+            "version: 1\nrules: {}{}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        assert!(Policy::load(&text, "deep.yaml").is_err(), "depth {depth}");
+        let text = format!(
+            "version: 1\nrules:\n{}",
+            (0..depth.min(5_000))
+                .map(|i| format!("{}- x\n", " ".repeat(i)))
+                .collect::<String>()
+        );
+        assert!(
+            Policy::load(&text, "deep.yaml").is_err(),
+            "block depth {depth}"
+        );
+    }
+}
