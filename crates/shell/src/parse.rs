@@ -185,6 +185,58 @@ const RESERVED: &[&str] = &[
     "esac", "select", "function", "time", "coproc",
 ];
 
+/// Could `text` (the inside of `((..))` / `$((..))`) be an arithmetic
+/// expression? Two operands side by side (`rm x`) never are: bash then
+/// parses `((rm x))` as nested subshells, while brush-parser keeps it as
+/// arithmetic. Callers analyse such text as commands instead.
+pub fn looks_arithmetic(text: &str) -> bool {
+    let mut previous_was_operand = false;
+    let mut in_operand = false;
+    let mut gap = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        // A substitution is one operand, whatever it contains.
+        let closing = match c {
+            '$' if chars.peek() == Some(&'(') => Some(')'),
+            '`' => Some('`'),
+            _ => None,
+        };
+        if let Some(close) = closing {
+            let mut depth = 0usize;
+            for n in chars.by_ref() {
+                if n == '(' {
+                    depth += 1;
+                } else if n == close && depth <= 1 {
+                    break;
+                } else if n == ')' {
+                    depth = depth.saturating_sub(1);
+                }
+            }
+        }
+        let operand_char =
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '`' | '.' | '#' | '@');
+        if operand_char {
+            if !in_operand && previous_was_operand && gap {
+                return false;
+            }
+            in_operand = true;
+            gap = false;
+        } else if c.is_whitespace() {
+            if in_operand {
+                previous_was_operand = true;
+            }
+            in_operand = false;
+            gap = true;
+        } else {
+            // An operator or bracket separates operands legitimately.
+            in_operand = false;
+            previous_was_operand = false;
+            gap = false;
+        }
+    }
+    true
+}
+
 /// A segment of text the fallback splitter found, and whether it reads a pipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
@@ -295,6 +347,23 @@ mod tests {
             "\n",
         ] {
             assert_eq!(plain_command_list(not_plain), None, "{not_plain:?}");
+        }
+    }
+
+    #[test]
+    fn arithmetic_versus_nested_subshells() {
+        for arith in [
+            "x++",
+            "i < 3",
+            "1 + 2 * (3 - x)",
+            "a ? b : c",
+            "$(rm x) + 1",
+            " x ",
+        ] {
+            assert!(looks_arithmetic(arith), "{arith}");
+        }
+        for commands in ["rm x", "rm -rf /", "echo a b", "ls; rm x"] {
+            assert!(!looks_arithmetic(commands), "{commands}");
         }
     }
 

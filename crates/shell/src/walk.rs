@@ -1,11 +1,13 @@
 //! Walking the parsed program: every simple command, redirection and
 //! substitution, recursing into code that other code runs.
 
+use std::rc::Rc;
+
 use brush_parser::ast;
 
 use crate::files::{accesses, is_device};
 use crate::interpreters::{Interp, classify};
-use crate::parse::{ParseFailure, fallback_split, parse, plain_command_list};
+use crate::parse::{ParseFailure, fallback_split, looks_arithmetic, parse, plain_command_list};
 use crate::types::{AccessKind, Analysis, Command, FileAccess, Unresolved, UnresolvedKind};
 use crate::word::{Arg, Vars, expand_braces, normalize};
 use crate::wrappers;
@@ -36,6 +38,9 @@ pub struct Walker {
     vars: Vars,
     /// Skip the plain-command fast path (tests compare both paths).
     always_parse: bool,
+    /// The text being walked, to look at the source of a node when the AST
+    /// alone is ambiguous (`( (x) )` vs `((x))`).
+    source: Rc<str>,
 }
 
 /// Per-position state: how deep we are and which wrappers we are inside.
@@ -123,9 +128,11 @@ impl Walker {
         }
         match parse(src) {
             Ok(program) => {
+                let outer = std::mem::replace(&mut self.source, Rc::from(src));
                 for list in &program.complete_commands {
                     self.compound_list(list, ctx, stdin);
                 }
+                self.source = outer;
             }
             Err(ParseFailure::TooDeep(depth)) => {
                 self.flag(UnresolvedKind::TooDeep, format!("nesting depth {depth}"));
@@ -212,10 +219,25 @@ impl Walker {
     fn compound(&mut self, compound: &ast::CompoundCommand, ctx: &Ctx, stdin: &Stdin) {
         use ast::CompoundCommand as C;
         match compound {
-            C::Arithmetic(_) | C::ArithmeticForClause(_) => {
-                if let C::ArithmeticForClause(f) = compound {
-                    self.compound_list(&f.body.list, ctx, stdin);
+            C::Arithmetic(a) => {
+                if self.written_as_double_paren(a.loc.start.index)
+                    && looks_arithmetic(&a.expr.value)
+                {
+                    // `(( $(cmd) ))`: only substitutions can run here.
+                    self.word(&a.expr.value, ctx);
+                } else {
+                    // `( (rm x) )` / `((rm x))`: nested subshells to bash.
+                    self.text(&a.expr.value, &ctx.deeper(), stdin);
                 }
+            }
+            C::ArithmeticForClause(f) => {
+                for expr in [&f.initializer, &f.condition, &f.updater]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.word(&expr.value, ctx);
+                }
+                self.compound_list(&f.body.list, ctx, stdin);
             }
             C::BraceGroup(g) => self.compound_list(&g.list, ctx, stdin),
             C::Subshell(s) => self.compound_list(&s.list, ctx, stdin),
@@ -267,6 +289,17 @@ impl Walker {
                 self.word(&b.value, ctx);
             }
         }
+    }
+
+    /// Does the source at character `index` read `((`? brush-parser also
+    /// turns `( (x) )` (nested subshells to bash) into an arithmetic command.
+    fn written_as_double_paren(&self, index: usize) -> bool {
+        let at = if self.source.is_ascii() {
+            self.source.get(index..index + 2).map(str::to_string)
+        } else {
+            Some(self.source.chars().skip(index).take(2).collect())
+        };
+        at.is_some_and(|s| s.starts_with("(("))
     }
 
     /// Normalise a word and analyse the substitutions inside it.

@@ -127,9 +127,17 @@ fn push_piece(raw: &str, piece: &WordPieceWithSource, quoted: bool, vars: &Vars,
             arg.substitutions.push(body.clone());
             arg.text.push_str(source_of(raw, piece));
         }
-        WordPiece::ArithmeticExpression(_) => {
+        WordPiece::ArithmeticExpression(expr) => {
             arg.dynamic = true;
             arg.text.push_str(source_of(raw, piece));
+            // `$(( $(cmd) + 1 ))`: substitutions inside arithmetic run too.
+            if !crate::parse::looks_arithmetic(&expr.value) {
+                // `$((rm x))` is a command substitution of a subshell to bash.
+                arg.substitutions.push(expr.value.clone());
+            } else if expr.value.contains("$(") || expr.value.contains('`') {
+                arg.substitutions
+                    .extend(normalize(&expr.value, vars).substitutions);
+            }
         }
     }
 }

@@ -171,3 +171,35 @@ fn deep_nesting_is_reported_not_overflowing_the_stack() {
     );
     assert!(analysis.commands.iter().any(|c| c.argv == ["rm", "x"]));
 }
+
+#[test]
+fn the_deepest_accepted_nesting_fits_a_small_thread_stack() {
+    let depth = 16;
+    let inputs = [
+        format!("{}rm x;{}", "{ ".repeat(depth), " }".repeat(depth)),
+        format!("{}rm x{}", "( ".repeat(depth), " )".repeat(depth)),
+        format!("echo {}rm x{}", "$(".repeat(depth), ")".repeat(depth)),
+        format!(
+            "{}rm x;{}",
+            "if true; then ".repeat(depth),
+            " fi;".repeat(depth)
+        ),
+        // Each `eval` is one level of re-analysis; 10 stay under the limit.
+        format!("bash -c \"{}rm x\"", "eval ".repeat(10)),
+    ];
+    for src in inputs {
+        let shown = src.clone();
+        let worker = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || analyze(&src))
+            .map(|handle| handle.join());
+        let analysis = match worker {
+            Ok(Ok(analysis)) => analysis,
+            other => panic!("analysis thread failed: {:?}", other.err()),
+        };
+        assert!(
+            analysis.commands.iter().any(|c| c.argv == ["rm", "x"]),
+            "{shown}: {analysis:?}"
+        );
+    }
+}
