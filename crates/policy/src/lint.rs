@@ -39,6 +39,14 @@ pub fn lint(text: &str, origin: &str) -> Vec<Diagnostic> {
                 format!("duplicate rule name `{}` (also at line {}); decisions would not say which one fired — rename one", rule.name, prev.pos.line),
             );
         }
+        if let Some(id) = &rule.id
+            && let Some(prev) = doc.rules.iter().take(i).find(|r| r.id.as_ref() == Some(id))
+        {
+            diags.warn(
+                rule.pos,
+                format!("duplicate rule id `{id}` (also at line {}); ids identify detections and must be unique", prev.pos.line),
+            );
+        }
         never_matches(rule, &mut diags);
         let rule_action = rule_action(rule);
         if rule_action == Some(Action::Allow) {
