@@ -362,7 +362,7 @@ mod tests {
         ] {
             assert!(looks_arithmetic(arith), "{arith}");
         }
-        for commands in ["rm x", "rm -rf /", "echo a b", "ls; rm x"] {
+        for commands in ["rm x", "rm -rf a b", "echo a b", "ls; rm x"] {
             assert!(!looks_arithmetic(commands), "{commands}");
         }
     }
