@@ -87,8 +87,8 @@ fn answer(args: &HookArgs, started: Instant) -> anyhow::Result<Rendered> {
 
     if event.phase == Phase::After {
         let record = outcome_record(&event, &ctx, &decision);
-        append(&data_dir, &record).context("cannot record the outcome in the audit log")?;
-        timing.lap("audit");
+        append(&data_dir, &record, &mut timing)
+            .context("cannot record the outcome in the audit log")?;
         timing.report();
         let verdict = Verdict {
             action: Action::Defer,
@@ -103,8 +103,7 @@ fn answer(args: &HookArgs, started: Instant) -> anyhow::Result<Rendered> {
     );
     let record = AuditRecord::decision(&event.call, &ctx, &decision);
     // Fail closed: a call that cannot be recorded is blocked, whatever was decided.
-    append(&data_dir, &record).context("cannot write the audit log")?;
-    timing.lap("audit");
+    append(&data_dir, &record, &mut timing).context("cannot write the audit log")?;
     timing.report();
     let verdict = verdict_of(&decision);
     Ok(args.host.render(&event, &verdict))
@@ -252,13 +251,15 @@ fn outcome_record(event: &HookEvent, ctx: &CallContext, decision: &Decision) -> 
 }
 
 /// Appends one record; durable when this returns `Ok`.
-fn append(data_dir: &Path, record: &AuditRecord) -> anyhow::Result<()> {
+fn append(data_dir: &Path, record: &AuditRecord, timing: &mut Timing) -> anyhow::Result<()> {
     let path = SqliteStore::path_in(data_dir);
     let store = SqliteStore::open(&path)
         .with_context(|| format!("cannot open the audit log {}", path.display()))?;
+    timing.lap("audit-open");
     store
         .append(record)
         .with_context(|| format!("cannot append to the audit log {}", path.display()))?;
+    timing.lap("audit-append");
     Ok(())
 }
 
