@@ -12,6 +12,8 @@ use crate::node::Pos;
 pub struct PolicyDoc {
     /// `default:` — what happens when no rule matches (`None`: defer).
     pub default: Option<Action>,
+    /// `defaults:` — per tool class overrides of `default` (allowlist mode for exec).
+    pub class_defaults: Vec<(gatehouse_core::ToolClass, Action)>,
     /// `presets:` — bundled packs to include before the file's own rules.
     pub presets: Vec<Preset>,
     /// `severity:` — thresholds for severity-only rules (partial: unset keys fall back).

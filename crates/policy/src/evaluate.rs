@@ -18,6 +18,8 @@ use crate::glob::{ResolvedPath, resolve_path, url_host};
 pub struct Settings {
     /// `default:`.
     pub default: Action,
+    /// `defaults:` — per-class overrides of `default` (at most one per class).
+    pub class_defaults: [Option<Action>; 7],
     /// `unresolved:` — floor for exec calls with unresolved shell parts.
     pub unresolved: Action,
     /// `approval.via`.
@@ -89,7 +91,12 @@ pub fn evaluate_analyzed(
         direct_path_rules(c, call, ctx, &mut f);
     }
     url_rules(c, call, ctx, &commands, &mut f);
-    let mut decision = decide(c, s, &f);
+    let default = ToolClass::ALL
+        .iter()
+        .position(|k| *k == call.class)
+        .and_then(|i| s.class_defaults.get(i).copied().flatten())
+        .unwrap_or(s.default);
+    let mut decision = decide(c, s, default, &f);
     decision.commands = commands;
     decision.diagnostics = f.diagnostics;
     if !unresolved.is_empty() && c.restrictive_exec && decision.action < s.unresolved {
@@ -448,7 +455,7 @@ fn url_rules(
     }
 }
 
-fn decide(c: &Compiled, s: &Settings, f: &Findings) -> Decision {
+fn decide(c: &Compiled, s: &Settings, default: Action, f: &Findings) -> Decision {
     let top_restrictive = f
         .restrictive
         .iter()
@@ -458,7 +465,7 @@ fn decide(c: &Compiled, s: &Settings, f: &Findings) -> Decision {
     let action = match (top_restrictive, f.granted.is_empty()) {
         (Some(a), _) => a,
         (None, false) => Action::Allow,
-        (None, true) => s.default,
+        (None, true) => default,
     };
     let mut deciding: Vec<usize> = f
         .restrictive
@@ -471,7 +478,7 @@ fn decide(c: &Compiled, s: &Settings, f: &Findings) -> Decision {
     deciding.dedup();
     let rules: Vec<&Rule> = deciding.iter().filter_map(|i| c.rules.get(*i)).collect();
     let mut d = Decision::bare(action, "");
-    d.message = message(&rules, action, s.default);
+    d.message = message(&rules, action, default);
     d.severity = rules.iter().filter_map(|r| r.severity).max();
     d.approvers = rules.iter().filter_map(|r| r.approvers).max().unwrap_or(1);
     d.via = rules.iter().find_map(|r| r.via).unwrap_or(s.via);
@@ -499,7 +506,9 @@ fn decide(c: &Compiled, s: &Settings, f: &Findings) -> Decision {
 
 fn message(rules: &[&Rule], action: Action, default: Action) -> Option<String> {
     if rules.is_empty() {
-        return Some(format!("no rule matched; the policy default is {default}"));
+        return Some(format!(
+            "no rule matched; the policy default for this call is {default}"
+        ));
     }
     let mut parts: Vec<&str> = Vec::new();
     for r in rules {

@@ -135,8 +135,19 @@ impl Policy {
             headless: doc.approval_headless.unwrap_or(Headless::Deny),
             via: doc.approval_via.unwrap_or(Via::Auto),
         };
+        let mut class_defaults = [None; 7];
+        for (class, action) in &doc.class_defaults {
+            if let Some(i) = gatehouse_core::ToolClass::ALL
+                .iter()
+                .position(|k| k == class)
+                && let Some(slot) = class_defaults.get_mut(i)
+            {
+                *slot = Some(*action);
+            }
+        }
         let settings = Settings {
             default: doc.default.unwrap_or(Action::Defer),
+            class_defaults,
             unresolved: doc.unresolved.unwrap_or(Action::Ask),
             via: approval.via,
             timeout_secs: approval.timeout_secs,

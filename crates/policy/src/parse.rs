@@ -18,6 +18,7 @@ pub const VERSION: i64 = 1;
 const TOP_KEYS: &[&str] = &[
     "version",
     "default",
+    "defaults",
     "presets",
     "severity",
     "approval",
@@ -91,6 +92,24 @@ pub fn parse_policy(text: &str, source: &str) -> (PolicyDoc, Diagnostics) {
                 }
             }
             "default" => doc.default = parse_action(value, &mut diags, true),
+            "defaults" => {
+                if let Some(entries) = mapping(value, "defaults", &mut diags) {
+                    for (k, v) in entries {
+                        let name = key_text(k);
+                        match gatehouse_core::ToolClass::from_class_name(&name) {
+                            Some(class) => {
+                                if let Some(a) = parse_action(v, &mut diags, true) {
+                                    doc.class_defaults.push((class, a));
+                                }
+                            }
+                            None => diags.error(
+                                k.pos,
+                                format!("`defaults:` keys are tool classes (exec, read, write, fetch, mcp, agent, other), found `{name}`"),
+                            ),
+                        }
+                    }
+                }
+            }
             "presets" => {
                 for item in string_list(value, "presets", &mut diags) {
                     match Preset::parse(&item.text) {

@@ -20,6 +20,10 @@ struct PolicyFile {
     /// permission system decides (allow where the caller has none).
     #[serde(default)]
     default: Option<DefaultAction>,
+    /// Per tool class overrides of `default`, e.g. `{exec: ask}` with allow
+    /// rules listing permitted commands (allowlist mode) while other tools defer.
+    #[serde(default)]
+    defaults: Option<BTreeMap<ToolClassName, DefaultAction>>,
     /// Bundled rule packs to include before this file's rules. Every preset
     /// includes the self-protection pack and the detection pack.
     #[serde(default)]
@@ -50,6 +54,19 @@ enum DefaultAction {
     Ask,
     Deny,
     Defer,
+}
+
+/// A tool class.
+#[derive(JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+enum ToolClassName {
+    Exec,
+    Read,
+    Write,
+    Fetch,
+    Mcp,
+    Agent,
+    Other,
 }
 
 /// `allow`, `ask` or `deny`.

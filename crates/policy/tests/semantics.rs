@@ -388,3 +388,28 @@ fn evaluation_of_garbage_input_is_total() {
         &weird,
     );
 }
+
+#[test]
+fn per_class_defaults_give_an_exec_allowlist() {
+    let p = policy(
+        "version: 1\ndefault: defer\ndefaults: {exec: ask}\nrules:\n  - name: allowlist\n    match: {tool: exec, command: [\"git *\", \"ls *\", \"cargo *\"]}\n    action: allow\n",
+    );
+    assert_eq!(
+        exec(&p, "git status && ls", &analysis(&["git status", "ls"])).action,
+        Action::Allow
+    );
+    assert_eq!(
+        exec(&p, "git status && make", &analysis(&["git status", "make"])).action,
+        Action::Ask
+    );
+    let d = p.evaluate(&ToolCall::infer("Read", json!({"file_path": "x"})), &ctx());
+    assert_eq!(d.action, Action::Defer);
+    let err = Policy::load("version: 1\ndefaults: {shell: ask}\n", "p.yaml")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("p.yaml:2:12: error: `defaults:` keys are tool classes"),
+        "{err}"
+    );
+}
