@@ -316,7 +316,8 @@ fn hook_deadline_denies_before_the_host_timeout_and_cancels_the_approval() {
     let started = Instant::now();
     let hook = home.hook("kubectl apply -f prod.yaml", "app/main", 2);
     let (decision, reason) = hook_answer(hook);
-    assert!(started.elapsed() < Duration::from_secs(4));
+    // Well before a host timeout of 25-60 s, even on a loaded machine.
+    assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(decision, "deny");
     assert!(reason.contains("no decision within 2 s"), "{reason}");
     let list = daemon.get(&home.admin_token(), "/v1/approvals?status=cancelled");
