@@ -157,6 +157,7 @@ impl Walker {
                     ..Arg::plain(w.as_str())
                 })
                 .collect();
+            let argv = self.salvage_redirections(argv);
             let stdin = if segment.piped {
                 Stdin::Pipe
             } else {
@@ -169,6 +170,38 @@ impl Walker {
                 .count();
             self.exec(argv.get(start..).unwrap_or(&[]).to_vec(), ctx, &stdin);
         }
+    }
+
+    /// In fallback words, `> file`, `>>file`, `< file` are still file accesses.
+    fn salvage_redirections(&mut self, argv: Vec<Arg>) -> Vec<Arg> {
+        let mut out = Vec::with_capacity(argv.len());
+        let mut pending: Option<AccessKind> = None;
+        for arg in argv {
+            if let Some(kind) = pending.take() {
+                self.file(&arg.text, kind, "redirection");
+                continue;
+            }
+            let text = arg
+                .text
+                .trim_start_matches(|c: char| c.is_ascii_digit() || c == '&');
+            let (kind, rest) =
+                if let Some(rest) = text.strip_prefix(">>").or_else(|| text.strip_prefix(">|")) {
+                    (Some(AccessKind::Write), rest)
+                } else if let Some(rest) = text.strip_prefix('>') {
+                    (Some(AccessKind::Write), rest)
+                } else if let Some(rest) = text.strip_prefix('<') {
+                    (Some(AccessKind::Read), rest)
+                } else {
+                    (None, "")
+                };
+            match kind {
+                Some(_) if rest.starts_with('&') => {} // fd duplication
+                Some(kind) if rest.is_empty() => pending = Some(kind),
+                Some(kind) => self.file(rest, kind, "redirection"),
+                None => out.push(arg),
+            }
+        }
+        out
     }
 
     fn compound_list(&mut self, list: &ast::CompoundList, ctx: &Ctx, stdin: &Stdin) {
@@ -447,9 +480,6 @@ impl Walker {
                             }
                         }
                     };
-                    if name == "IFS" {
-                        self.flag(UnresolvedKind::Obfuscated, "IFS reassigned");
-                    }
                     assignments.push((name, value));
                 }
                 Some(Item::ProcessSubstitution(_, sub)) => {
@@ -465,6 +495,11 @@ impl Walker {
         if argv.is_empty() {
             // Plain assignments: remember static values for `$X` later on the line.
             for (name, value) in assignments {
+                if name == "IFS" {
+                    // Changes how every later unquoted expansion splits
+                    // (`IFS= read` only affects `read` and is harmless).
+                    self.flag(UnresolvedKind::Obfuscated, "IFS reassigned");
+                }
                 if value.dynamic {
                     self.vars.remove(&name);
                 } else {
