@@ -117,6 +117,24 @@ fn closing_the_only_connection_leaves_the_wal_for_later() {
     assert_eq!(verified_count(&open(tmp.path())), 1);
 }
 
+/// Regression: with one short-lived connection per append (a hook per tool
+/// call), the WAL was re-checkpointed by every process but never restarted,
+/// growing without bound and costing every append two extra syncs.
+#[test]
+fn wal_stays_small_when_every_append_opens_its_own_connection() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..400 {
+        let store = open(tmp.path());
+        if let Err(e) = store.append(&record(i)) {
+            panic!("append {i}: {e}");
+        }
+    }
+    let wal = tmp.path().join("gatehouse.db-wal");
+    let len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert!(len < 1024 * 1024, "WAL grew to {len} bytes");
+    assert_eq!(verified_count(&open(tmp.path())), 400);
+}
+
 #[test]
 fn open_existing_refuses_to_create() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
