@@ -226,7 +226,7 @@ impl AuditStore for SqliteStore {
         )
         .map_err(sql("update head"))?;
         tx.commit().map_err(sql("commit append"))?;
-        self.truncate_wal_if_large(&*conn);
+        self.truncate_wal_if_large(&conn);
         Ok(entries)
     }
 
