@@ -32,10 +32,12 @@
 //! refuse nesting beyond `parse::MAX_NESTING` (16) before parsing and flag
 //! `TooDeep`), and it may panic on odd input (guarded by `catch_unwind`).
 //!
-//! Lines made only of plain words and `&& || ; & |` / newlines (most agent
-//! commands) skip the parser: for them its result is exactly the whitespace
-//! split, and a unit test checks both paths agree.
+//! Lines made only of plain words (optionally in simple quotes) and
+//! `&& || ; & |` / newlines (most agent commands) skip the parser: for them
+//! its result is exactly the quote-aware split (`fastpath.rs`), and tests
+//! check both paths agree.
 
+mod fastpath;
 mod files;
 mod interpreters;
 mod options;

