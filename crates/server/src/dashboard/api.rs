@@ -216,7 +216,9 @@ async fn audit_json(app: &AppState, query: AuditQuery) -> Result<Vec<Value>, Api
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum Ttl {
+    /// Seconds.
     Secs(u64),
+    /// A humantime duration (`"15m"`, `"8h"`), as the page's selector sends it.
     Text(String),
 }
 
