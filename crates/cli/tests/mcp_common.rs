@@ -227,3 +227,54 @@ pub fn call_text(result: &Value) -> &str {
     );
     result["text"].as_str().unwrap_or_default()
 }
+
+/// A free loopback port (bound then released; the next process takes it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Waits until something listens on `port`.
+pub fn wait_for_port(port: u16) {
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "nothing listened on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts the fixture server in Streamable HTTP mode; returns it and its MCP URL.
+pub fn http_fixture_server(py: &Path, notes: &Path) -> (std::process::Child, String) {
+    let port = free_port();
+    let server = Command::new(py)
+        .arg(fixture("server.py"))
+        .args(["--http", &port.to_string()])
+        .env("NOTES_DIR", notes)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the fixture server");
+    wait_for_port(port);
+    (server, format!("http://127.0.0.1:{port}/mcp"))
+}
+
+/// Reads the HTTP front's banner from its stderr and returns its MCP URL.
+pub fn front_url(stderr: std::process::ChildStderr) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(stderr)
+        .read_line(&mut line)
+        .expect("read the front's banner");
+    // "gatehouse mcp: serving fx on http://127.0.0.1:PORT -> ..."
+    let addr = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    format!("{addr}/mcp")
+}

@@ -285,3 +285,62 @@ fn client_cancellation_withdraws_the_pending_approval() {
     assert!(shown.contains(r#""status": "cancelled""#), "{shown}");
     assert!(!home.notes().join("secret-plan.txt").exists());
 }
+
+#[test]
+fn http_front_holds_an_ask_until_gatehouse_approve() {
+    let Some(home) = Home::start() else { return };
+    let alice = home.approver("alice");
+    let (server, upstream) = common::http_fixture_server(&home.py, &home.notes());
+    let _server = KillOnDrop(server);
+    let mut cmd = Command::new(gatehouse());
+    cmd.args(["mcp", "--name", "fx", "--progress-interval", "200ms"])
+        .args(["--listen", "127.0.0.1:0", "--upstream", &upstream])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    env(&mut cmd, home.path());
+    let mut front = cmd.spawn().expect("start the HTTP front");
+    // Regression: the banner is read and stderr then closed; logging to a
+    // closed stderr once panicked the hold (and so denied an approved call).
+    let url = common::front_url(front.stderr.take().expect("stderr"));
+    let _front = KillOnDrop(front);
+    let mut client = Command::new(&home.py);
+    client
+        .arg(fixture("client.py"))
+        .arg(json!([secret_note_call()]).to_string())
+        .args(["--url", &url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let client = client.spawn().expect("spawn the MCP client");
+    let pending = home.wait_pending(1);
+    std::thread::sleep(Duration::from_millis(700));
+    let id = pending[0]["id"].as_str().expect("approval id").to_owned();
+    let out = home.cli(&alice, &["approve", &id]);
+    assert!(
+        out.status.success(),
+        "approve: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results = results(client);
+    assert_eq!(call_text(&results[0]), "wrote secret-plan", "{results:?}");
+    assert!(
+        !results[0]["progress"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .is_empty(),
+        "expected progress over SSE while held: {results:?}"
+    );
+    assert!(home.notes().join("secret-plan.txt").is_file());
+}
+
+/// Kills a background process when the test ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

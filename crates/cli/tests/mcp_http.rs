@@ -5,10 +5,9 @@
 #[path = "mcp_common.rs"]
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{call_text, fixture, gatehouse, run_with_timeout};
 use serde_json::{Value, json};
@@ -33,48 +32,19 @@ struct Scene {
     url: String,
 }
 
-/// A free loopback port (bound then released; the fixture server takes it next).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn wait_for_port(port: u16) {
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "fixture server did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 impl Scene {
     fn start() -> Option<Scene> {
         let py = common::python()?;
         let tmp = tempfile::tempdir().expect("temp dir");
         let notes = tmp.path().join("notes");
         std::fs::create_dir_all(&notes).expect("notes dir");
-        let port = free_port();
-        let server = Command::new(&py)
-            .arg(fixture("server.py"))
-            .args(["--http", &port.to_string()])
-            .env("NOTES_DIR", &notes)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the fixture server");
+        let (server, upstream) = common::http_fixture_server(&py, &notes);
         let server = Killed(server);
-        wait_for_port(port);
         let mut front = Command::new(gatehouse())
             .args(["mcp", "--name", "fx", "--policy"])
             .arg(fixture("policy.yaml"))
             .args(["--listen", "127.0.0.1:0", "--upstream"])
-            .arg(format!("http://127.0.0.1:{port}/mcp"))
+            .arg(&upstream)
             .env("GATEHOUSE_HOME", tmp.path().join("home"))
             .env_remove("GATEHOUSE_URL")
             .stdin(Stdio::null())
@@ -84,23 +54,14 @@ impl Scene {
             .expect("start gatehouse mcp --listen");
         let stderr = front.stderr.take().expect("stderr");
         let front = Killed(front);
-        // "gatehouse mcp: serving fx on http://127.0.0.1:PORT -> ..."
-        let mut line = String::new();
-        BufReader::new(stderr)
-            .read_line(&mut line)
-            .expect("read the front's banner");
-        let addr = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
+        let url = common::front_url(stderr);
         Some(Scene {
             _tmp: tmp,
             notes,
             py,
             _server: server,
             _front: front,
-            url: format!("{addr}/mcp"),
+            url,
         })
     }
 

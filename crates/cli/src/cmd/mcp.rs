@@ -19,6 +19,15 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use crate::daemon_client::{self, As, ClientError, Endpoint};
+
+/// Like `eprintln!`, but a closed stderr (a client that stopped reading it)
+/// is ignored instead of panicking: stderr is a courtesy, the protocol is on stdout.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 use crate::exit::Exit;
 
 #[derive(Debug, clap::Args)]
@@ -109,7 +118,7 @@ pub fn run(args: McpArgs) -> anyhow::Result<Exit> {
             Err(err) => {
                 // Fail closed: keep the server reachable, deny every tool call with the reason.
                 let reason = format!("the gatehouse policy cannot be loaded: {err:#}");
-                eprintln!("gatehouse mcp: {reason}; every tools/call will be denied");
+                say!("gatehouse mcp: {reason}; every tools/call will be denied");
                 (Arc::new(DenyAll(reason)), Headless::Deny, 0)
             }
         };
@@ -136,7 +145,7 @@ pub fn run(args: McpArgs) -> anyhow::Result<Exit> {
         };
         let sink: Arc<dyn AuditSink> = audit.clone();
         let served = runtime.block_on(http::serve(listen, gate, approver, sink, options, |addr| {
-            eprintln!("gatehouse mcp: serving {name} on http://{addr} -> {upstream}");
+            say!("gatehouse mcp: serving {name} on http://{addr} -> {upstream}");
         }));
         runtime.shutdown_background();
         audit.flush();
@@ -164,7 +173,7 @@ pub fn run(args: McpArgs) -> anyhow::Result<Exit> {
                 || "closed its output".to_owned(),
                 |s| format!("exited ({s})"),
             );
-            eprintln!(
+            say!(
                 "gatehouse mcp: the MCP server `{}` {how}; stopping",
                 args.command.join(" ")
             );
@@ -193,12 +202,13 @@ fn call_context() -> CallContext {
 }
 
 /// Logs go to stderr only: stdout is the client's protocol stream.
+/// Never through `eprintln!`, which panics when the client closed our stderr.
 fn init_stderr_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("GATEHOUSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| QuietStderr)
         .with_ansi(false)
         .try_init();
 }
@@ -235,7 +245,7 @@ impl StoreAudit {
                 let mut batch = vec![first];
                 batch.extend(rx.try_iter());
                 if let Err(e) = store.append_batch(&batch) {
-                    eprintln!(
+                    say!(
                         "gatehouse mcp: cannot append {} record(s) to the audit log {}: {e}",
                         batch.len(),
                         path.display()
@@ -467,4 +477,19 @@ fn approval_outcome(approval: &Value) -> Option<HoldOutcome> {
     } else {
         HoldOutcome::Denied(text)
     })
+}
+
+/// stderr for the log, ignoring write errors (see [`say!`]).
+struct QuietStderr;
+
+impl std::io::Write for QuietStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
 }
