@@ -200,6 +200,8 @@ impl Endpoint {
 const POLL_SECS: u64 = 20;
 /// Pause before retrying after the daemon could not be reached.
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
+/// How long a submission keeps retrying an unreachable daemon (covers a restart).
+const SUBMIT_PATIENCE: Duration = Duration::from_secs(3);
 
 /// Hold `call` on the daemon until a person resolves it or `deadline` passes.
 ///
@@ -248,24 +250,35 @@ pub fn hold_on_gateway(
         "cancel_on_disconnect": true,
     });
     let mut endpoint = endpoint;
-    // Submit, retrying while the daemon is unreachable.
+    // Submit, retrying briefly while the daemon is unreachable (a restart in
+    // progress); a daemon that stays down is a prompt deny, not a hang until
+    // the deadline on every call.
+    let submit_until = deadline.min(started + SUBMIT_PATIENCE);
     let submitted = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Some(deny(
-                decision,
-                format!("no decision within {budget} s: the gatehouse daemon could not be reached"),
-            ));
-        }
-        match endpoint.request("POST", "/v1/decisions", Some(&body), left) {
-            Ok(v) => break v,
-            Err(ClientError::Unreachable { .. }) => {
+        let left = submit_until.saturating_duration_since(Instant::now());
+        let result = if left.is_zero() {
+            None
+        } else {
+            Some(endpoint.request("POST", "/v1/decisions", Some(&body), left))
+        };
+        match result {
+            Some(Ok(v)) => break v,
+            None | Some(Err(ClientError::Unreachable { .. })) if left.is_zero() => {
+                return Some(deny(
+                    decision,
+                    format!(
+                        "needs approval, but the gatehouse daemon at {} is not reachable (is `gatehouse serve` running?); denied",
+                        endpoint.url
+                    ),
+                ));
+            }
+            None | Some(Err(ClientError::Unreachable { .. })) => {
                 std::thread::sleep(RETRY_PAUSE.min(left));
                 if let Ok(Some(e)) = resolve(data_dir, As::Agent) {
                     endpoint = e;
                 }
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 return Some(deny(
                     decision,
                     format!("the gatehouse daemon refused the call: {e}"),

@@ -583,3 +583,19 @@ fn policy_file_changes_are_picked_up_and_a_broken_file_keeps_the_old_policy() {
         "a broken file must keep the previous policy in force"
     );
 }
+
+#[test]
+fn a_stopped_daemon_means_a_prompt_deny_not_a_hang() {
+    let home = Home::new();
+    let mut daemon = home.serve();
+    daemon.kill9(); // leaves a stale daemon.json behind, as a crash would
+    let started = Instant::now();
+    let (decision, reason) = hook_answer(home.hook("kubectl apply -f prod.yaml", "app/main", 30));
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("not reachable"), "{reason}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+}
