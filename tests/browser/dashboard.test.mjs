@@ -224,8 +224,12 @@ test('deny with a reason reaches the hook output', opts, async () => {
   const held = hook('kubectl apply -f staging.yaml', 'app/feature');
   const item = page.locator('.item', { hasText: 'kubectl apply -f staging.yaml' });
   await item.waitFor({ timeout: 15000 });
-  await item.getByLabel('Reason').fill('use the staging cluster via CI');
-  await item.getByLabel('Reason').press('Enter');
+  // The keyboard path: d puts the focus in the reason, Enter denies.
+  await page.locator('#view-title').click();
+  await page.keyboard.press('d');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.reason), await item.getAttribute('data-approval'));
+  await page.keyboard.type('use the staging cluster via CI');
+  await page.keyboard.press('Enter');
   const answer = await held;
   assert.equal(answer.decision, 'deny', answer.raw);
   assert.match(answer.reason, /use the staging cluster via CI/);
