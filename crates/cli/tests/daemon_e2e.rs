@@ -599,3 +599,27 @@ fn a_stopped_daemon_means_a_prompt_deny_not_a_hang() {
         started.elapsed()
     );
 }
+
+#[test]
+fn sigterm_stops_the_daemon_promptly_with_a_hook_waiting_and_removes_daemon_json() {
+    let home = Home::new();
+    let mut daemon = home.serve();
+    let hook = home.hook("kubectl apply -f prod.yaml", "app/main", 4);
+    home.wait_pending(1);
+    let started = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &daemon.child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let exit = daemon.child.wait().expect("daemon exit");
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "graceful shutdown waited for the long-poll: {:?}",
+        started.elapsed()
+    );
+    assert!(!home.path().join("daemon.json").exists());
+    // The hook, with no daemon to come back, denies at its deadline.
+    assert_eq!(hook_answer(hook).0, "deny");
+}

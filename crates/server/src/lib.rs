@@ -100,10 +100,17 @@ pub async fn serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(stop_waiters(shutdown, state.clone()))
     .await
     .map_err(ServerError::Serve);
     sweeper.abort();
-    state.shutdown().await;
     result
+}
+
+/// Completes with `shutdown`, after telling long-polls and event streams to
+/// answer now, so graceful shutdown does not wait out their timeouts; their
+/// callers resume with the same id against the next daemon.
+async fn stop_waiters(shutdown: impl Future<Output = ()>, state: AppState) {
+    shutdown.await;
+    state.shutdown().await;
 }
