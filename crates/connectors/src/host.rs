@@ -1,5 +1,7 @@
 //! The hosts gatehouse plugs into, and what each one can do.
 
+use gatehouse_core::ToolClass;
+
 use crate::event::{DecodeError, HookEvent, Phase, Rendered, Verdict};
 use crate::{claude_code, codex, copilot, cursor, gemini};
 
@@ -47,13 +49,41 @@ impl Host {
     /// Decode one hook payload. `event` is the event the hook was installed
     /// for, used only by hosts whose payload does not name it (Copilot CLI).
     pub fn decode(self, text: &str, event: Option<&str>) -> Result<HookEvent, DecodeError> {
-        match self {
+        let ev = match self {
             Host::ClaudeCode => claude_code::decode(text),
             Host::Codex => codex::decode(text),
             Host::Gemini => gemini::decode(text),
             Host::Cursor => cursor::decode(text),
             Host::Copilot => copilot::decode(text, event),
-        }
+        }?;
+        self.require_subject(&ev)?;
+        Ok(ev)
+    }
+
+    /// A shell call must say what it runs and a file call which files: without
+    /// them no command or path rule could match, and the call would slip past
+    /// every rule. (The host's tool would fail on such input anyway.)
+    fn require_subject(self, ev: &HookEvent) -> Result<(), DecodeError> {
+        let missing = match ev.call.class {
+            ToolClass::Exec
+                if ev
+                    .call
+                    .command
+                    .as_deref()
+                    .is_none_or(|c| c.trim().is_empty()) =>
+            {
+                "a command"
+            }
+            ToolClass::Read | ToolClass::Write if ev.call.paths.is_empty() => "a file path",
+            _ => return Ok(()),
+        };
+        Err(DecodeError::Invalid {
+            host: self.as_str(),
+            detail: format!(
+                "{} call {:?} has no {missing} in its input",
+                ev.call.class, ev.call.tool
+            ),
+        })
     }
 
     /// Whether the host can put this event's call to the user itself. Where it

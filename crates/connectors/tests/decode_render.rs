@@ -573,6 +573,31 @@ fn malformed_payloads_are_errors_not_guesses() {
             Host::Copilot,
             r#"{"timestamp":1,"toolName":"bash","toolArgs":"{not json"}"#,
         ),
+        // A shell call without a command, a file call without a path: no rule could match.
+        (
+            Host::ClaudeCode,
+            r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"description":"x"}}"#,
+        ),
+        (
+            Host::ClaudeCode,
+            r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"  "}}"#,
+        ),
+        (
+            Host::ClaudeCode,
+            r#"{"hook_event_name":"PreToolUse","tool_name":"Read","tool_input":{}}"#,
+        ),
+        (
+            Host::ClaudeCode,
+            r#"{"hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{"content":"x"}}"#,
+        ),
+        (
+            Host::Gemini,
+            r#"{"hook_event_name":"BeforeTool","tool_name":"run_shell_command","tool_input":{}}"#,
+        ),
+        (
+            Host::Copilot,
+            r#"{"timestamp":1,"toolName":"edit","toolArgs":{"old_str":"a"}}"#,
+        ),
     ];
     for (host, payload) in bad {
         assert!(
