@@ -15,6 +15,11 @@ const TYPICAL: &[(&str, &str)] = &[
     ),
     ("rm_rf", "rm -rf build && mkdir build"),
     ("kubectl", "kubectl apply -f prod.yaml"),
+    (
+        "git_commit_quoted",
+        "git add -A && git commit -m \"fix: handle empty input\"",
+    ),
+    ("substitution", "kill -9 $(lsof -t -i:3000)"),
 ];
 
 const NASTY: &str = r#"sudo -u root env -i PATH=/bin nice -n 5 bash -lc "eval \"\$(echo cm0= | base64 -d)\"; r''m -rf /tmp/x; $'\x72m' y" && find . -name '*.o' -exec sh -c 'rm "$1"' _ {} \; | xargs -0 timeout 5 rm -f; cat <<EOF | bash
