@@ -41,6 +41,8 @@ enum Command {
     Approve(cmd::approvals::ApproveArgs),
     /// Deny a held call; the reason reaches the agent.
     Deny(cmd::approvals::DenyArgs),
+    /// List the active "approve for this session" grants, or revoke one.
+    Grants(cmd::approvals::GrantsArgs),
     /// Kill switch: deny every call while on.
     Lockdown(cmd::lockdown::LockdownArgs),
     /// Create, list and revoke API tokens.
@@ -63,6 +65,7 @@ fn main() -> std::process::ExitCode {
         Command::Approve(args) => cmd::approvals::approve(args),
         Command::Deny(args) => cmd::approvals::deny(args),
         Command::Lockdown(args) => cmd::lockdown::run(args),
+        Command::Grants(args) => cmd::approvals::grants(args),
         Command::Token(command) => cmd::token::run(command),
         Command::Policy(command) => cmd::policy::run(command),
         Command::Mcp(args) => cmd::mcp::run(args),

@@ -386,6 +386,21 @@ fn approval_for_session_grants_the_same_call_in_the_same_session_only() {
     }
     assert_eq!(hook_answer(other).0, "deny");
     assert_eq!(hook_answer(different).0, "deny");
+
+    // Listed, and once revoked the same call asks again.
+    let admin = home.admin_token();
+    let out = home.cli(Some(&admin), &["grants", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list: Value = serde_json::from_slice(&out.stdout).expect("grants json");
+    let grant_id = list[0]["id"].as_str().expect("grant id").to_owned();
+    assert_eq!(list[0]["session"], "app/main");
+    assert_eq!(list[0]["created_by"], "alice");
+    let out = home.cli(Some(&admin), &["grants", "revoke", &grant_id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again = home.hook("kubectl apply -f prod.yaml", "app/main", 30);
+    let id = id_of(&home.wait_pending(1)[0]);
+    home.cli(Some(&alice), &["deny", &id, "--reason", "grant revoked"]);
+    assert_eq!(hook_answer(again).0, "deny");
 }
 
 #[test]

@@ -290,3 +290,61 @@ fn now_ms() -> i64 {
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+/// `gatehouse grants [revoke ID]`
+#[derive(Debug, clap::Args)]
+pub struct GrantsArgs {
+    /// `revoke` to end a grant now (admin); omit to list the active grants.
+    #[arg(value_parser = ["revoke"])]
+    pub action: Option<String>,
+    /// The grant to revoke.
+    #[arg(required_if_eq("action", "revoke"))]
+    pub id: Option<String>,
+    /// Print the grants as a JSON array.
+    #[arg(long)]
+    pub json: bool,
+    /// Data dir (default: GATEHOUSE_HOME, or the XDG data dir).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// List the active session grants, or revoke one.
+pub fn grants(args: GrantsArgs) -> anyhow::Result<Exit> {
+    let ep = endpoint(args.data_dir.as_deref())?;
+    if let (Some(_), Some(id)) = (&args.action, &args.id) {
+        ep.request("DELETE", &format!("/v1/grants/{id}"), None, TIMEOUT)?;
+        println!("revoked grant {id}");
+        return Ok(Exit::Ok);
+    }
+    let list = ep.request("GET", "/v1/grants", None, TIMEOUT)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(Exit::Ok);
+    }
+    let items = list.as_array().cloned().unwrap_or_default();
+    if items.is_empty() {
+        println!("no active grants");
+        return Ok(Exit::Ok);
+    }
+    let now = now_ms();
+    println!(
+        "{:<18}  {:<16}  {:>8}  {:<12}  {:<40}  BY",
+        "ID", "SESSION", "LEFT", "RULES", "SHAPE"
+    );
+    for g in &items {
+        let rules: Vec<String> = g["rules"]
+            .as_array()
+            .map(|r| r.iter().map(text).collect())
+            .unwrap_or_default();
+        println!(
+            "{:<18}  {:<16}  {:>8}  {:<12}  {:<40}  {}",
+            text(&g["id"]),
+            clip(&text(&g["session"]), 16),
+            age(g["expires_at"].as_i64().unwrap_or(now) - now),
+            clip(&rules.join(","), 12),
+            clip(&text(&g["shape"]), 40),
+            text(&g["created_by"]),
+        );
+    }
+    Ok(Exit::Ok)
+}
