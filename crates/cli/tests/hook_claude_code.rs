@@ -284,3 +284,21 @@ fn bundled_policy_denies_reading_an_ssh_key_and_defers_harmless_reads() {
     assert_eq!(harmless.code, 0, "{}", harmless.stderr);
     assert!(!harmless.stdout.contains("\"deny\""), "{}", harmless.stdout);
 }
+
+#[test]
+fn concurrent_hooks_append_one_intact_chain() {
+    use gatehouse_store::{AuditStore, SqliteStore};
+    let sb = Sandbox::new();
+    std::thread::scope(|s| {
+        for i in 0..8 {
+            let sb = &sb;
+            s.spawn(move || {
+                let run = pre(sb, "Bash", &format!(r#"{{"command":"echo {i}"}}"#));
+                assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+            });
+        }
+    });
+    let store = SqliteStore::open_existing(&SqliteStore::path_in(&sb.data())).expect("open");
+    let summary = store.verify().expect("readable").expect("chain intact");
+    assert_eq!(summary.records, 8);
+}
