@@ -120,7 +120,7 @@ impl PostgresStore {
         }
         let mut client = Client::connect(url, NoTls).map_err(open)?;
         migrate(&mut client, schema, &shown)?;
-        let insert = client.prepare(&insert_sql()).map_err(open)?;
+        let insert = client.prepare(&insert_sql(1)).map_err(open)?;
         Ok(PostgresStore {
             client: Mutex::new(Connected { client, insert }),
             shown,
@@ -210,37 +210,11 @@ impl AuditStore for PostgresStore {
         let mut tx = client.transaction().map_err(pg("begin append"))?;
         let (mut seq, mut prev) = lock_head(&mut tx)?;
         let mut entries = Vec::with_capacity(records.len());
+        let mut rows = Vec::with_capacity(records.len());
         for record in records {
             seq += 1;
             let hash = chain_hash(&prev, seq, &encode(record));
-            let row = RawRow::from_record(record, &prev, &hash);
-            let seq_i = seq_param(seq);
-            let params: [&(dyn ToSql + Sync); 23] = [
-                &seq_i,
-                &row.v,
-                &row.time,
-                &row.kind,
-                &row.host,
-                &row.session,
-                &row.host_session,
-                &row.agent,
-                &row.cwd,
-                &row.tool,
-                &row.class,
-                &row.input,
-                &row.decision,
-                &row.rules,
-                &row.severity,
-                &row.message,
-                &row.approval_id,
-                &row.actor,
-                &row.channel,
-                &row.reason,
-                &row.outcome,
-                &row.prev,
-                &row.hash,
-            ];
-            tx.execute(&*insert, &params).map_err(pg("insert record"))?;
+            rows.push((seq_param(seq), RawRow::from_record(record, &prev, &hash)));
             entries.push(AuditEntry {
                 seq,
                 hash,
@@ -248,6 +222,19 @@ impl AuditStore for PostgresStore {
                 record: record.clone(),
             });
             prev = hash;
+        }
+        // Many rows per INSERT: one round trip per chunk instead of per row.
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let params: Vec<&(dyn ToSql + Sync)> = chunk
+                .iter()
+                .flat_map(|(seq, row)| row_params(seq, row))
+                .collect();
+            if chunk.len() == 1 {
+                tx.execute(&*insert, &params)
+            } else {
+                tx.execute(insert_sql(chunk.len()).as_str(), &params)
+            }
+            .map_err(pg("insert records"))?;
         }
         let seq_i = seq_param(seq);
         tx.execute(
@@ -339,13 +326,53 @@ fn pg(context: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
     }
 }
 
-fn insert_sql() -> String {
-    let placeholders: Vec<String> = (1..=COLUMNS.len() + 1).map(|i| format!("${i}")).collect();
+/// Rows per multi-row INSERT: 23 parameters a row stays far below
+/// PostgreSQL's 65,535-parameter limit.
+const ROWS_PER_INSERT: usize = 200;
+
+/// `INSERT` of `rows` rows, parameters numbered row after row.
+fn insert_sql(rows: usize) -> String {
+    let width = COLUMNS.len() + 1;
+    let tuples: Vec<String> = (0..rows)
+        .map(|r| {
+            let ps: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", ps.join(", "))
+        })
+        .collect();
     format!(
-        "INSERT INTO audit_log (seq, {}) VALUES ({})",
+        "INSERT INTO audit_log (seq, {}) VALUES {}",
         COLUMNS.join(", "),
-        placeholders.join(", ")
+        tuples.join(", ")
     )
+}
+
+/// One row's parameters in `insert_sql` column order.
+fn row_params<'a>(seq: &'a i64, row: &'a RawRow) -> [&'a (dyn ToSql + Sync); 23] {
+    [
+        seq,
+        &row.v,
+        &row.time,
+        &row.kind,
+        &row.host,
+        &row.session,
+        &row.host_session,
+        &row.agent,
+        &row.cwd,
+        &row.tool,
+        &row.class,
+        &row.input,
+        &row.decision,
+        &row.rules,
+        &row.severity,
+        &row.message,
+        &row.approval_id,
+        &row.actor,
+        &row.channel,
+        &row.reason,
+        &row.outcome,
+        &row.prev,
+        &row.hash,
+    ]
 }
 
 /// Locks the head row for this transaction and returns where to continue.
@@ -442,6 +469,14 @@ fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_row_insert_numbers_parameters_row_after_row() {
+        let sql = insert_sql(2);
+        assert!(sql.contains("VALUES ($1, $2, "), "{sql}");
+        assert!(sql.contains("$23), ($24, "), "{sql}");
+        assert!(sql.ends_with("$46)"), "{sql}");
+    }
 
     #[test]
     fn urls_lose_their_password() {

@@ -240,6 +240,26 @@ fn batches_append_consecutively() {
 }
 
 #[test]
+fn large_batches_land_whole_and_in_order() {
+    for b in backends("bigbatch") {
+        let s = b.open();
+        fill(&*s, 1);
+        let batch: Vec<AuditRecord> = (2..=451).map(record).collect();
+        let entries = s.append_batch(&batch).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(entries.len(), 450, "{}", b.name());
+        assert_eq!(entries.last().map(|e| e.seq), Some(451), "{}", b.name());
+        let stored = s
+            .query(&AuditQuery {
+                after: 1,
+                ..AuditQuery::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(stored, entries, "{}", b.name());
+        assert_eq!(verified(&*s), 451, "{}", b.name());
+    }
+}
+
+#[test]
 fn queries_filter_and_page() {
     for b in backends("query") {
         let s = b.open();
