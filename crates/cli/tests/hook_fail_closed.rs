@@ -195,3 +195,22 @@ fn unknown_host_is_a_usage_error_that_still_blocks() {
         "clap's usage error is exit 2, which Claude Code reads as a block"
     );
 }
+
+#[test]
+fn invalid_policy_file_blocks_with_its_location() {
+    let sb = Sandbox::new();
+    std::fs::write(
+        sb.policy(),
+        "version: 1\nrules:\n  - name: x\n    match: { tool: exec }\n    action: perhaps\n",
+    )
+    .expect("write");
+    let payload = claude("PreToolUse", "Bash", r#"{"command":"ls"}"#);
+    let run = sb.hook("claude-code", &[], payload.as_bytes());
+    assert_claude_blocked(&run, "cannot load the policy");
+    assert!(
+        run.stderr.contains("policy.yaml:"),
+        "names the file: {}",
+        run.stderr
+    );
+    assert!(sb.audit().is_empty(), "nothing decided, nothing recorded");
+}
