@@ -17,7 +17,7 @@ pub struct Analysis {
 /// One command that would execute.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Command {
-    /// Normalised argv: quotes/escapes resolved, argv[0] reduced to its base name.
+    /// Normalised argv: quotes/escapes resolved, `argv[0]` reduced to its base name.
     pub argv: Vec<String>,
     /// The chain of wrappers/interpreters this command was found inside,
     /// outermost first (`["sudo", "bash -c"]`); empty at top level.
@@ -41,8 +41,11 @@ impl Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccessKind {
+    /// Contents are read (`cat`, `<`, `source`, `cp` source): secrets can leak.
     Read,
+    /// Contents are created or changed (`>`, `tee`, `sed -i`, `chmod`): config can be subverted.
     Write,
+    /// The file goes away (`rm`, `mv` source, `find -delete`): data can be lost.
     Delete,
 }
 
@@ -50,7 +53,9 @@ pub enum AccessKind {
 /// removal; `~` kept), resolution against cwd/home is the policy's job.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct FileAccess {
+    /// The path as written, for the policy's `path:` globs.
     pub path: String,
+    /// Read, write or delete, so rules can treat leaks and changes differently.
     pub kind: AccessKind,
     /// The program responsible (`cat`, `tee`, or `>` for a redirection).
     pub by: String,
@@ -59,11 +64,14 @@ pub struct FileAccess {
 /// Something static analysis could not resolve.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Unresolved {
+    /// What kind of blind spot, so the policy can weigh it.
     pub kind: UnresolvedKind,
     /// Human-readable detail, e.g. the offending word.
     pub detail: String,
 }
 
+/// The kinds of things static analysis cannot see through; any of them makes
+/// a decision stricter, never looser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnresolvedKind {
