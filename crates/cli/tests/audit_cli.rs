@@ -394,3 +394,70 @@ fn gatehouse_home_selects_the_log() {
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).starts_with("ok: 5 records"));
 }
+
+/// `--db` with a PostgreSQL connection string: the same verify and export.
+/// Skips loudly when PostgreSQL is unreachable, fails under `CI=true`.
+#[test]
+fn verify_and_export_work_against_postgres() {
+    let base = std::env::var("GATEHOUSE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".into());
+    let mut admin =
+        match postgres::Client::connect(&format!("{base} connect_timeout=3"), postgres::NoTls) {
+            Ok(c) => c,
+            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("CI=true but PostgreSQL at {base:?} is unreachable: {e}")
+            }
+            Err(e) => {
+                eprintln!(
+                    "SKIPPING verify_and_export_work_against_postgres: {base:?} unreachable ({e})"
+                );
+                return;
+            }
+        };
+    let schema = format!("t_cli_{}", std::process::id());
+    let store = gatehouse_store::PostgresStore::connect_in_schema(&base, &schema)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for i in 1..=3 {
+        store
+            .append(&decision(i, "Bash", Action::Allow))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let url = format!("{base} options='-c search_path={schema}'");
+    let run = |args: &[&str]| -> Output {
+        Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(args)
+            .args(["--db", &url])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run gatehouse: {e}"))
+    };
+    let ok = run(&["audit", "verify"]);
+    let exported = run(&[
+        "audit",
+        "export",
+        "--format",
+        "csv",
+        "--session",
+        "repo/dev",
+    ]);
+    let _ = admin.batch_execute(&format!(
+        "UPDATE {schema}.audit_log SET tool = 'Read' WHERE seq = 2"
+    ));
+    let damaged = run(&["audit", "verify"]);
+    let _ = admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+    assert_eq!(code(&ok), 0, "{ok:?}");
+    assert!(
+        stdout(&ok).starts_with("ok: 3 records, chain intact"),
+        "{ok:?}"
+    );
+    let lines: Vec<String> = stdout(&exported).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[1].starts_with("1,") && lines[2].starts_with("3,"),
+        "{lines:?}"
+    );
+    assert_eq!(code(&damaged), 1, "{damaged:?}");
+    assert_eq!(
+        stdout(&damaged),
+        "record #2: modified (its contents no longer match its hash)\n"
+    );
+}

@@ -127,6 +127,11 @@ impl PostgresStore {
         })
     }
 
+    /// Which database this is, without any password: for messages.
+    pub fn location(&self) -> &str {
+        &self.shown
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connected> {
         self.client.lock().unwrap_or_else(|e| e.into_inner())
     }

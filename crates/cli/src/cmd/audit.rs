@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use gatehouse_core::audit::{AuditKind, Hash};
 use gatehouse_core::{Action, Timestamp};
 use gatehouse_store::export::{ExportError, Exporter, Format, rfc3339};
-use gatehouse_store::{AuditEntry, AuditQuery, AuditStore, SqliteStore};
+use gatehouse_store::{AuditEntry, AuditQuery, AuditStore, PostgresStore, SqliteStore};
 
 use crate::exit::Exit;
 
@@ -22,6 +22,10 @@ pub struct AuditArgs {
     /// Data dir holding gatehouse.db (default: GATEHOUSE_HOME, else the XDG data dir).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The log's database instead: a SQLite file, or a PostgreSQL URL
+    /// (`postgresql://user@host/db`, or `host=… user=… dbname=…`).
+    #[arg(long, global = true, value_name = "PATH|URL")]
+    pub db: Option<String>,
     #[command(subcommand)]
     pub command: AuditCommand,
 }
@@ -104,14 +108,7 @@ pub struct FilterArgs {
 }
 
 pub fn run(args: AuditArgs) -> anyhow::Result<Exit> {
-    let data_dir = crate::config::data_dir(args.data_dir.as_deref());
-    let path = SqliteStore::path_in(&data_dir);
-    if !path.exists() {
-        // Nothing recorded yet: report it instead of creating an empty log.
-        eprintln!(
-            "gatehouse: no audit log at {} (nothing recorded yet)",
-            path.display()
-        );
+    let Some((store, location)) = open_store(args.data_dir.as_deref(), args.db.as_deref())? else {
         return Ok(match args.command {
             AuditCommand::Verify(VerifyArgs { expect: Some(_) }) => Exit::Failed,
             AuditCommand::Export(ExportArgs { format, output, .. }) => {
@@ -122,12 +119,12 @@ pub fn run(args: AuditArgs) -> anyhow::Result<Exit> {
             }
             _ => Exit::Ok,
         });
-    }
-    let store = SqliteStore::open_existing(&path)?;
+    };
+    let store = &*store;
     match args.command {
-        AuditCommand::Verify(v) => verify(&store, v),
-        AuditCommand::Tail(t) => tail(&store, t),
-        AuditCommand::Export(e) => export(&store, e),
+        AuditCommand::Verify(v) => verify(store, &location, v),
+        AuditCommand::Tail(t) => tail(store, t),
+        AuditCommand::Export(e) => export(store, e),
         AuditCommand::Head => {
             match store.head()? {
                 Some(head) => println!("{}:{}", head.seq, head.hash),
@@ -138,15 +135,44 @@ pub fn run(args: AuditArgs) -> anyhow::Result<Exit> {
     }
 }
 
-fn verify(store: &SqliteStore, args: VerifyArgs) -> anyhow::Result<Exit> {
+/// The store `--db` or the data dir names, and how to name it to people;
+/// `None` when the SQLite file does not exist (reported, never created).
+fn open_store(
+    data_dir: Option<&std::path::Path>,
+    db: Option<&str>,
+) -> anyhow::Result<Option<(Box<dyn AuditStore>, String)>> {
+    if let Some(url) = db.filter(|d| is_postgres_url(d)) {
+        let store = PostgresStore::connect(url)?;
+        let shown = store.location().to_owned();
+        return Ok(Some((Box::new(store), shown)));
+    }
+    let path = match db {
+        Some(file) => PathBuf::from(file),
+        None => SqliteStore::path_in(&crate::config::data_dir(data_dir)),
+    };
+    if !path.exists() {
+        eprintln!(
+            "gatehouse: no audit log at {} (nothing recorded yet)",
+            path.display()
+        );
+        return Ok(None);
+    }
+    let store = SqliteStore::open_existing(&path)?;
+    Ok(Some((Box::new(store), path.display().to_string())))
+}
+
+fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://") || db.contains("host=")
+}
+
+fn verify(store: &dyn AuditStore, location: &str, args: VerifyArgs) -> anyhow::Result<Exit> {
     let expect = args.expect.as_deref().map(parse_expect).transpose()?;
     let summary = match store.verify()? {
         Ok(summary) => summary,
         Err(fault) => {
             println!("{fault}");
             eprintln!(
-                "gatehouse: the audit log at {} is damaged; records before #{} are intact",
-                store.path().display(),
+                "gatehouse: the audit log at {location} is damaged; records before #{} are intact",
                 fault.seq()
             );
             return Ok(Exit::Failed);
@@ -200,7 +226,7 @@ fn parse_expect(s: &str) -> anyhow::Result<(u64, Hash)> {
     })
 }
 
-fn tail(store: &SqliteStore, args: TailArgs) -> anyhow::Result<Exit> {
+fn tail(store: &dyn AuditStore, args: TailArgs) -> anyhow::Result<Exit> {
     let mut query = args.filter.query(now())?;
     query.limit = Some(args.lines);
     query.newest = true;
@@ -260,7 +286,7 @@ fn tail(store: &SqliteStore, args: TailArgs) -> anyhow::Result<Exit> {
     }
 }
 
-fn export(store: &SqliteStore, args: ExportArgs) -> anyhow::Result<Exit> {
+fn export(store: &dyn AuditStore, args: ExportArgs) -> anyhow::Result<Exit> {
     let mut query = args.filter.query(now())?;
     query.limit = Some(PAGE);
     let mut out = output_writer(args.output.as_ref())?;
