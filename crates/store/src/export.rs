@@ -52,27 +52,49 @@ pub enum Format {
 /// One exported record: flat, redacted, time as RFC 3339 UTC with milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExportRow {
+    /// Position in the chain: the resume point for incremental exports.
     pub seq: u64,
+    /// When, RFC 3339 UTC with milliseconds.
     pub time: String,
+    /// decision, resolution, outcome or admin.
     pub kind: &'static str,
+    /// Which host sent the call.
     pub host: Option<String>,
+    /// The session identity rules match on.
     pub session: Option<String>,
+    /// The host's own session id.
     pub host_session: Option<String>,
+    /// Which agent made the call.
     pub agent: Option<String>,
+    /// The agent's working directory.
     pub cwd: Option<String>,
+    /// The raw tool name.
     pub tool: String,
+    /// The tool class.
     pub class: Option<&'static str>,
+    /// defer, allow, ask or deny.
     pub decision: Option<&'static str>,
+    /// Labels of the deciding rules.
     pub rules: Vec<String>,
+    /// The highest severity among them.
     pub severity: Option<&'static str>,
+    /// Why, as told to the agent (redacted).
     pub message: Option<String>,
+    /// The held approval this belongs to.
     pub approval_id: Option<String>,
+    /// Who acted (approver, admin).
     pub actor: Option<String>,
+    /// Through which channel they acted.
     pub channel: Option<String>,
+    /// The approver's reason (redacted).
     pub reason: Option<String>,
+    /// The kind-specific result word.
     pub outcome: Option<String>,
+    /// The call's arguments, redacted.
     pub input: serde_json::Value,
+    /// This record's chain hash, hex: lets a reader re-verify an export.
     pub hash: String,
+    /// The previous record's hash, hex.
     pub prev: String,
 }
 

@@ -17,6 +17,7 @@ const FOLLOW_POLL: Duration = Duration::from_millis(250);
 /// Records per query when streaming an export or a follow.
 const PAGE: usize = 1000;
 
+/// `gatehouse audit`: which log, and what to do with it.
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
     /// Data dir holding gatehouse.db (default: GATEHOUSE_HOME, else the XDG data dir).
@@ -30,6 +31,7 @@ pub struct AuditArgs {
     pub command: AuditCommand,
 }
 
+/// The `audit` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum AuditCommand {
     /// Check the hash chain; exit 1 naming the first modified, missing,
@@ -43,6 +45,7 @@ pub enum AuditCommand {
     Head,
 }
 
+/// `audit verify` options.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// Also require that record SEQ still has HASH (a head saved earlier with `audit head`):
@@ -51,6 +54,7 @@ pub struct VerifyArgs {
     pub expect: Option<String>,
 }
 
+/// `audit tail` options.
 #[derive(Debug, clap::Args)]
 pub struct TailArgs {
     /// How many of the newest records to print first.
@@ -66,6 +70,7 @@ pub struct TailArgs {
     pub filter: FilterArgs,
 }
 
+/// `audit export` options.
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     /// Output format.
@@ -78,9 +83,12 @@ pub struct ExportArgs {
     pub filter: FilterArgs,
 }
 
+/// `--format` values.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ExportFormat {
+    /// One JSON object per line.
     Jsonl,
+    /// CSV with a header row.
     Csv,
 }
 
@@ -107,6 +115,7 @@ pub struct FilterArgs {
     pub kind: Option<String>,
 }
 
+/// Runs one `gatehouse audit` subcommand.
 pub fn run(args: AuditArgs) -> anyhow::Result<Exit> {
     let Some((store, location)) = open_store(args.data_dir.as_deref(), args.db.as_deref())? else {
         return Ok(match args.command {
