@@ -263,7 +263,17 @@ impl AuditStore for SqliteStore {
     }
 
     fn verify(&self) -> Result<Verification, StoreError> {
-        let mut conn = self.lock();
+        // A connection of its own, so a long walk never holds up appends
+        // through this store (the daemon shares one store between threads).
+        let mut conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE,
+        )
+        .map_err(sql("open for verify"))?;
+        conn.pragma_update(None, "busy_timeout", BUSY_TIMEOUT.as_millis() as i64)
+            .map_err(sql("open for verify"))?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(sql("open for verify"))?;
         // One read transaction: head and records from the same snapshot,
         // however many appends happen meanwhile.
         let tx = conn.transaction().map_err(sql("begin verify"))?;

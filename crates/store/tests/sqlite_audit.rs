@@ -135,6 +135,32 @@ fn wal_stays_small_when_every_append_opens_its_own_connection() {
     assert_eq!(verified_count(&open(tmp.path())), 400);
 }
 
+/// A verify in progress must not hold up appends through the same store.
+#[test]
+fn appends_proceed_while_a_verify_walks_the_log() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = std::sync::Arc::new(open(tmp.path()));
+    let batch: Vec<AuditRecord> = (0..5000).map(record).collect();
+    store.append_batch(&batch).unwrap_or_else(|e| panic!("{e}"));
+    let verifier = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store
+                .verify()
+                .map(|v| v.map(|s| s.records).ok())
+                .ok()
+                .flatten()
+        })
+    };
+    for i in 0..5 {
+        store.append(&record(i)).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let seen = verifier.join().ok().flatten();
+    // The walk saw one consistent snapshot: all, some or none of the new records.
+    assert!(seen.is_some_and(|n| (5000..=5005).contains(&n)), "{seen:?}");
+    assert_eq!(verified_count(&store), 5005);
+}
+
 #[test]
 fn open_existing_refuses_to_create() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
