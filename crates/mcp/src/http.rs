@@ -154,6 +154,9 @@ async fn handle(State(front): State<Arc<Front>>, req: Request) -> Response {
             );
         }
     };
+    if parts.method == Method::DELETE {
+        front.forget_session(&session_of(&parts.headers));
+    }
     if parts.method != Method::POST {
         return front
             .forward(parts.method, &parts.headers, body, None)
@@ -338,6 +341,22 @@ impl Front {
                 ),
             )
         })
+    }
+
+    /// The client ended its session (`DELETE`): drop what the session taught
+    /// the gate and cancel its held calls.
+    fn forget_session(&self, session: &str) {
+        if let Ok(mut sessions) = self.sessions.lock() {
+            sessions.remove(session);
+        }
+        if let Ok(mut held) = self.held.lock() {
+            let keys: Vec<_> = held.keys().filter(|(s, _)| s == session).cloned().collect();
+            for key in keys {
+                if let Some(cancel) = held.remove(&key) {
+                    let _ = cancel.send(());
+                }
+            }
+        }
     }
 
     fn context(&self) -> CallContext {
