@@ -15,7 +15,14 @@ use std::sync::{Arc, OnceLock};
 
 use crate::ast::{PolicyDoc, Preset};
 use crate::diag::Diagnostic;
-use crate::parse::parse_policy;
+use crate::diag::Diagnostics;
+use crate::parse::{parse_policy, parse_policy_node};
+
+/// The bundled files' node trees, built at compile time by `build.rs`.
+mod prebuilt {
+    use crate::node::{Node, Pos, Value};
+    include!(concat!(env!("OUT_DIR"), "/bundled_nodes.rs"));
+}
 
 /// Self-protection pack.
 pub const GATE: &str = include_str!("../bundled/gate.yaml");
@@ -49,21 +56,30 @@ pub struct Pack {
 }
 
 fn parse_pack(name: &str, text: &str) -> Pack {
-    let (doc, diags) = parse_policy(text, &format!("bundled:{name}"));
+    let (doc, diags) = parse_bundled(name, text);
     Pack {
         doc: Arc::new(doc),
         diagnostics: diags.items,
     }
 }
 
-/// The parsed bundled file called `name`.
+/// Validates a bundled file from its prebuilt node tree (no YAML parsing at
+/// run time); falls back to parsing the text should the tree be missing.
+pub fn parse_bundled(name: &str, text: &str) -> (PolicyDoc, Diagnostics) {
+    let origin = format!("bundled:{name}");
+    match prebuilt::prebuilt_node(name) {
+        Some(root) => parse_policy_node(&root, &origin),
+        None => parse_policy(text, &origin),
+    }
+}
+
+/// The parsed bundled file called `name`. Each file is parsed on first use
+/// only: a hook process loading the default policy never touches the other presets.
 pub fn pack(name: &str) -> Option<&'static Pack> {
-    static PACKS: OnceLock<Vec<(&'static str, Pack)>> = OnceLock::new();
-    PACKS
-        .get_or_init(|| FILES.iter().map(|(n, t)| (*n, parse_pack(n, t))).collect())
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, p)| p)
+    static PACKS: [OnceLock<Pack>; FILES.len()] = [const { OnceLock::new() }; FILES.len()];
+    let i = FILES.iter().position(|(n, _)| *n == name)?;
+    let (name, text) = FILES.get(i)?;
+    Some(PACKS.get(i)?.get_or_init(|| parse_pack(name, text)))
 }
 
 /// The file of a preset.
@@ -103,5 +119,23 @@ pub fn test_policy_text(name: &str) -> String {
             name.trim_end_matches(".yaml")
         ),
         _ => DEFAULT.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::parse_yaml;
+
+    /// The trees `build.rs` emits must be exactly what parsing the text gives,
+    /// or the bundled policy would silently differ from its YAML.
+    #[test]
+    fn prebuilt_trees_match_parsing_the_text() {
+        for (name, text) in FILES {
+            let prebuilt = prebuilt::prebuilt_node(name)
+                .unwrap_or_else(|| panic!("build.rs emitted no tree for {name}"));
+            let parsed = parse_yaml(text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert_eq!(prebuilt, parsed, "{name}");
+        }
     }
 }

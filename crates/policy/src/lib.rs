@@ -82,7 +82,16 @@ const DEFAULT_TIMEOUT_SECS: u64 = 3600;
 impl Policy {
     /// Parse and compile policy text. `origin` names it in error messages (a file path).
     pub fn load(text: &str, origin: &str) -> Result<Policy, PolicyError> {
-        let (doc, mut diags) = parse::parse_policy(text, origin);
+        let (doc, diags) = parse::parse_policy(text, origin);
+        Policy::from_parsed(doc, diags, origin)
+    }
+
+    /// Compile a parsed document; any error diagnostic fails the load.
+    fn from_parsed(
+        doc: PolicyDoc,
+        mut diags: Diagnostics,
+        origin: &str,
+    ) -> Result<Policy, PolicyError> {
         let policy = Policy::from_doc(doc, &mut diags);
         let errors = diags.errors();
         if !errors.is_empty() {
@@ -174,7 +183,8 @@ impl Policy {
         static BUNDLED: OnceLock<Policy> = OnceLock::new();
         BUNDLED
             .get_or_init(|| {
-                Policy::load(bundled::DEFAULT, "bundled:default.yaml")
+                let (doc, diags) = bundled::parse_bundled("default.yaml", bundled::DEFAULT);
+                Policy::from_parsed(doc, diags, "bundled:default.yaml")
                     .unwrap_or_else(|_| Policy::deny_all())
             })
             .clone()

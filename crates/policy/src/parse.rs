@@ -52,11 +52,10 @@ pub const MATCH_KEYS: &[&str] = &[
 
 /// Parse policy text. Returns the document (possibly partial) and all diagnostics.
 pub fn parse_policy(text: &str, source: &str) -> (PolicyDoc, Diagnostics) {
-    let mut diags = Diagnostics::default();
-    let mut doc = PolicyDoc::default();
-    let root = match parse_yaml(text) {
-        Ok(root) => root,
+    match parse_yaml(text) {
+        Ok(root) => parse_policy_node(&root, source),
         Err(e) => {
+            let mut diags = Diagnostics::default();
             diags.error(
                 e.pos,
                 format!(
@@ -64,9 +63,16 @@ pub fn parse_policy(text: &str, source: &str) -> (PolicyDoc, Diagnostics) {
                     e.message
                 ),
             );
-            return (doc, diags);
+            (PolicyDoc::default(), diags)
         }
-    };
+    }
+}
+
+/// Validate an already-parsed node tree (the bundled files' trees are built
+/// at compile time, see `build.rs`).
+pub fn parse_policy_node(root: &Node, source: &str) -> (PolicyDoc, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let mut doc = PolicyDoc::default();
     let Value::Map(entries) = &root.value else {
         diags.error(
             root.pos,
