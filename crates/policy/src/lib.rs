@@ -63,6 +63,16 @@ pub struct Policy {
     approval: ApprovalSettings,
     tests: Arc<Vec<TestDoc>>,
     warnings: Arc<Vec<Diagnostic>>,
+    /// Where the policy came from and its text, so people reviewing what is in
+    /// force (the dashboard's policy page) see the source, not just a summary.
+    source: Arc<Source>,
+}
+
+/// The origin and text a policy was loaded from.
+#[derive(Debug, Default)]
+struct Source {
+    origin: String,
+    text: String,
 }
 
 /// A policy that failed to load; `Display` gives one `origin:line:col: error: message` line per problem.
@@ -83,7 +93,26 @@ impl Policy {
     /// Parse and compile policy text. `origin` names it in error messages (a file path).
     pub fn load(text: &str, origin: &str) -> Result<Policy, PolicyError> {
         let (doc, diags) = parse::parse_policy(text, origin);
-        Policy::from_parsed(doc, diags, origin)
+        Policy::from_parsed(doc, diags, origin).map(|p| p.with_source(origin, text))
+    }
+
+    fn with_source(mut self, origin: &str, text: &str) -> Policy {
+        self.source = Arc::new(Source {
+            origin: origin.to_owned(),
+            text: text.to_owned(),
+        });
+        self
+    }
+
+    /// Where this policy was loaded from (a file path, or `bundled:default.yaml`).
+    pub fn origin(&self) -> &str {
+        &self.source.origin
+    }
+
+    /// The text this policy was loaded from (for the bundled policy: `default.yaml`,
+    /// whose presets pull in the bundled packs).
+    pub fn text(&self) -> &str {
+        &self.source.text
     }
 
     /// Compile a parsed document; any error diagnostic fails the load.
@@ -173,6 +202,7 @@ impl Policy {
             approval,
             tests: Arc::new(doc.tests),
             warnings: Arc::new(warnings),
+            source: Arc::default(),
         }
     }
 
@@ -185,6 +215,7 @@ impl Policy {
             .get_or_init(|| {
                 let (doc, diags) = bundled::parse_bundled("default.yaml", bundled::DEFAULT);
                 Policy::from_parsed(doc, diags, "bundled:default.yaml")
+                    .map(|p| p.with_source("bundled:default.yaml", bundled::DEFAULT))
                     .unwrap_or_else(|_| Policy::deny_all())
             })
             .clone()

@@ -413,3 +413,16 @@ fn per_class_defaults_give_an_exec_allowlist() {
         "{err}"
     );
 }
+
+/// The policy keeps where it came from and its text, for reviewers of what is in force.
+#[test]
+fn a_policy_remembers_its_origin_and_text() {
+    let text = "version: 1\ndefault: deny\n";
+    let policy =
+        gatehouse_policy::Policy::load(text, "team.yaml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(policy.origin(), "team.yaml");
+    assert_eq!(policy.text(), text);
+    let bundled = gatehouse_policy::Policy::bundled();
+    assert_eq!(bundled.origin(), "bundled:default.yaml");
+    assert!(bundled.text().contains("presets"), "{}", bundled.text());
+}

@@ -406,12 +406,14 @@ pub async fn policy(State(dash): State<Dash>, s: Session) -> Result<Json<Value>,
         })
         .collect();
     Ok(Json(json!({
+        "source": policy.origin(),
+        "text": policy.text(),
         "default": policy.default_action(),
         "rules": policy.rule_count(),
         "warnings": policy
             .warnings()
             .iter()
-            .map(|d| d.render("policy"))
+            .map(|d| d.render(policy.origin()))
             .collect::<Vec<_>>(),
         "tests": { "total": tests.len(), "failed": failed },
         "approval": {

@@ -266,6 +266,18 @@ async fn reads_need_a_session_and_writes_need_its_csrf_token() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+/// Regression: the policy page showed a summary but not the policy's source.
+#[tokio::test]
+async fn the_policy_page_shows_the_source_in_force() {
+    let f = Fixture::new();
+    let (cookie, _csrf) = f.login("bob").await;
+    let (status, body) = f.get("/ui/api/policy", Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["source"], "test.yaml");
+    assert_eq!(body["text"], POLICY);
+    assert_eq!(body["default"], "allow");
+}
+
 #[tokio::test]
 async fn approvers_cannot_use_admin_switches() {
     let f = Fixture::new();
