@@ -4,6 +4,7 @@ see whether a call really reached the server.
 
 Run: python server.py            (stdio)
      python server.py --http PORT (Streamable HTTP at http://127.0.0.1:PORT/mcp)
+     python server.py --https PORT CERT KEY (the same over TLS)
 """
 
 import os
@@ -56,5 +57,16 @@ def crash() -> str:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--http":
         server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "--https":
+        import uvicorn
+
+        uvicorn.run(
+            server.streamable_http_app(),
+            host="127.0.0.1",
+            port=int(sys.argv[2]),
+            ssl_certfile=sys.argv[3],
+            ssl_keyfile=sys.argv[4],
+            log_level="warning",
+        )
     else:
         server.run()

@@ -264,6 +264,52 @@ pub fn http_fixture_server(py: &Path, notes: &Path) -> (std::process::Child, Str
     (server, format!("http://127.0.0.1:{port}/mcp"))
 }
 
+/// Starts the fixture server over TLS with a fresh self-signed certificate for
+/// 127.0.0.1 (made with the `openssl` CLI in `dir`); returns it, its URL and the
+/// certificate file a client must trust.
+pub fn https_fixture_server(
+    py: &Path,
+    notes: &Path,
+    dir: &Path,
+) -> (std::process::Child, String, std::path::PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run openssl (Debian package openssl)");
+    assert!(made.success(), "openssl could not make a test certificate");
+    let port = free_port();
+    let server = Command::new(py)
+        .arg(fixture("server.py"))
+        .arg("--https")
+        .arg(port.to_string())
+        .arg(&cert)
+        .arg(&key)
+        .env("NOTES_DIR", notes)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the fixture server over TLS");
+    wait_for_port(port);
+    (server, format!("https://127.0.0.1:{port}/mcp"), cert)
+}
+
 /// Reads the HTTP front's banner from its stderr and returns its MCP URL.
 pub fn front_url(stderr: std::process::ChildStderr) -> String {
     use std::io::BufRead;

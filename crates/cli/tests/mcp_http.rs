@@ -22,6 +22,16 @@ impl Drop for Killed {
     }
 }
 
+/// How the front reaches the fixture server.
+#[derive(Clone, Copy)]
+enum Upstream {
+    Http,
+    /// Over TLS; `trusted` says whether the front is given the server's certificate.
+    Https {
+        trusted: bool,
+    },
+}
+
 struct Scene {
     _tmp: tempfile::TempDir,
     notes: PathBuf,
@@ -34,13 +44,36 @@ struct Scene {
 
 impl Scene {
     fn start() -> Option<Scene> {
+        Scene::start_with(Upstream::Http)
+    }
+
+    fn start_with(mode: Upstream) -> Option<Scene> {
         let py = common::python()?;
         let tmp = tempfile::tempdir().expect("temp dir");
         let notes = tmp.path().join("notes");
         std::fs::create_dir_all(&notes).expect("notes dir");
-        let (server, upstream) = common::http_fixture_server(&py, &notes);
+        let (server, upstream, trust) = match mode {
+            Upstream::Http => {
+                let (server, url) = common::http_fixture_server(&py, &notes);
+                (server, url, None)
+            }
+            Upstream::Https { trusted } => {
+                let (server, url, cert) = common::https_fixture_server(&py, &notes, tmp.path());
+                // An untrusted run gets an empty trust store, not the machine's.
+                let store = if trusted {
+                    cert
+                } else {
+                    tmp.path().join("no-roots.pem")
+                };
+                (server, url, Some(store))
+            }
+        };
         let server = Killed(server);
-        let mut front = Command::new(gatehouse())
+        let mut front = Command::new(gatehouse());
+        if let Some(store) = trust {
+            front.env("SSL_CERT_FILE", store);
+        }
+        let mut front = front
             .args(["mcp", "--name", "fx", "--policy"])
             .arg(fixture("policy.yaml"))
             .args(["--listen", "127.0.0.1:0", "--upstream"])
@@ -65,13 +98,18 @@ impl Scene {
         })
     }
 
-    fn run(&self, steps: Value) -> Vec<Value> {
+    /// Runs the client's steps, whatever comes of them.
+    fn try_run(&self, steps: &Value) -> common::ClientRun {
         let mut cmd = Command::new(&self.py);
         cmd.arg(fixture("client.py"))
             .arg(steps.to_string())
             .args(["--url", &self.url])
             .stdin(Stdio::null());
-        let run = run_with_timeout(cmd, Duration::from_secs(60));
+        run_with_timeout(cmd, Duration::from_secs(60))
+    }
+
+    fn run(&self, steps: Value) -> Vec<Value> {
+        let run = self.try_run(&steps);
         assert!(run.ok, "client failed: {}", run.stderr);
         assert_eq!(
             run.results.len(),
@@ -106,6 +144,37 @@ fn http_front_forwards_allowed_calls_and_answers_denied_ones() {
     );
     assert_eq!(call_text(&results[3]), "wrote plain");
     assert!(scene.notes.join("plain.txt").is_file());
+}
+
+#[test]
+fn http_front_reaches_an_https_upstream_and_verifies_its_certificate() {
+    let Some(scene) = Scene::start_with(Upstream::Https { trusted: true }) else {
+        return;
+    };
+    let results = scene.run(json!([
+        {"op":"call","tool":"echo","args":{"text":"over tls"}},
+        {"op":"call","tool":"delete_all"}
+    ]));
+    assert_eq!(results[0], json!({"isError": false, "text": "over tls"}));
+    assert!(call_text(&results[1]).contains("Deleting every note is not allowed"));
+
+    // The same server with a certificate the front does not trust: nothing is forwarded.
+    let Some(untrusted) = Scene::start_with(Upstream::Https { trusted: false }) else {
+        return;
+    };
+    let run = untrusted.try_run(&json!([
+        {"op":"call","tool":"write_note","args":{"title":"leak","body":"x"}}
+    ]));
+    assert!(
+        !untrusted.notes.join("leak.txt").exists(),
+        "an unverified upstream must not receive the call: {:?}",
+        run.results
+    );
+    assert!(
+        !run.ok || run.results.iter().all(|r| r["text"] != "wrote leak"),
+        "the call must not succeed: {:?}",
+        run.results
+    );
 }
 
 #[test]

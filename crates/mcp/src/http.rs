@@ -59,9 +59,7 @@ pub enum HttpError {
         source: std::io::Error,
     },
     /// The upstream URL is not usable.
-    #[error(
-        "bad --upstream URL `{0}`: use http://host[:port]/path (https upstreams are not supported yet)"
-    )]
+    #[error("bad --upstream URL `{0}`: use http[s]://host[:port]/path")]
     Upstream(String),
     /// Serving failed.
     #[error("the HTTP front stopped: {0}")]
@@ -94,7 +92,9 @@ pub async fn serve(
 ) -> Result<(), HttpError> {
     let url = reqwest::Url::parse(&options.upstream)
         .map_err(|_| HttpError::Upstream(options.upstream.clone()))?;
-    if url.scheme() != "http" || url.host().is_none() {
+    // TLS through the system OpenSSL: its trust store (SSL_CERT_FILE/SSL_CERT_DIR
+    // honoured), certificates always verified.
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(HttpError::Upstream(options.upstream.clone()));
     }
     let client = reqwest::Client::builder()
