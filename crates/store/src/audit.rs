@@ -56,8 +56,15 @@ pub type Verification = Result<ChainSummary, ChainFault>;
 /// when `append` returns. The trait is synchronous; async callers use
 /// `spawn_blocking`.
 pub trait AuditStore: Send + Sync {
-    /// Appends one record durably and returns where it landed in the chain.
-    fn append(&self, record: &AuditRecord) -> Result<AuditEntry, StoreError>;
+    /// Appends one record durably and returns where it landed in the chain:
+    /// a batch of one, so both backends share one append path.
+    fn append(&self, record: &AuditRecord) -> Result<AuditEntry, StoreError> {
+        let mut entries = self.append_batch(std::slice::from_ref(record))?;
+        entries.pop().ok_or(StoreError::Database {
+            context: "append",
+            source: "no entry was written".into(),
+        })
+    }
 
     /// Appends records in order in one transaction (one durable write for
     /// all): all land consecutively or none does.

@@ -198,14 +198,6 @@ fn migrate(client: &mut Client, schema: Option<&str>, shown: &str) -> Result<(),
 }
 
 impl AuditStore for PostgresStore {
-    fn append(&self, record: &AuditRecord) -> Result<AuditEntry, StoreError> {
-        let mut entries = self.append_batch(std::slice::from_ref(record))?;
-        entries.pop().ok_or(StoreError::Database {
-            context: "append",
-            source: "no entry was written".into(),
-        })
-    }
-
     fn append_batch(&self, records: &[AuditRecord]) -> Result<Vec<AuditEntry>, StoreError> {
         if records.is_empty() {
             return Ok(Vec::new());

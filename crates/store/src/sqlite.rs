@@ -152,14 +152,6 @@ impl SqliteStore {
 }
 
 impl AuditStore for SqliteStore {
-    fn append(&self, record: &AuditRecord) -> Result<AuditEntry, StoreError> {
-        let mut entries = self.append_batch(std::slice::from_ref(record))?;
-        entries.pop().ok_or(StoreError::Database {
-            context: "append",
-            source: "no entry was written".into(),
-        })
-    }
-
     fn append_batch(&self, records: &[AuditRecord]) -> Result<Vec<AuditEntry>, StoreError> {
         if records.is_empty() {
             return Ok(Vec::new());
