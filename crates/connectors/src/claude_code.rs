@@ -177,21 +177,10 @@ pub(crate) fn render(phase: Phase, verdict: &Verdict) -> Rendered {
         (Phase::Permission, Action::Ask) => Some(String::new()),
         (Phase::Permission, Action::Deny) => permission_request_json("deny", r),
     };
-    match stdout {
-        Some(stdout) => Rendered {
-            stdout,
-            stderr: String::new(),
-            exit_code: 0,
-        },
-        None => render_failure("gatehouse: cannot render the answer"),
-    }
+    Rendered::answer_or(stdout, render_failure)
 }
 
 /// Exit 2 with the reason on stderr: the block Claude Code honours for every event.
 pub(crate) fn render_failure(reason: &str) -> Rendered {
-    Rendered {
-        stdout: String::new(),
-        stderr: format!("{}\n", reason.replace(['\n', '\r'], " ")),
-        exit_code: 2,
-    }
+    Rendered::exit_block(reason)
 }

@@ -57,12 +57,5 @@ pub(crate) fn render(phase: Phase, verdict: &Verdict) -> Rendered {
         (Phase::Permission, Action::Ask) => Some(String::new()),
         (Phase::Permission, Action::Deny) => permission_request_json("deny", r),
     };
-    match stdout {
-        Some(stdout) => Rendered {
-            stdout,
-            stderr: String::new(),
-            exit_code: 0,
-        },
-        None => claude_code::render_failure("gatehouse: cannot render the answer"),
-    }
+    Rendered::answer_or(stdout, claude_code::render_failure)
 }

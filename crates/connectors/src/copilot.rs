@@ -143,29 +143,10 @@ pub(crate) fn render(phase: Phase, verdict: &Verdict) -> Rendered {
         (Phase::After, _) | (_, Action::Defer) => Some(String::new()),
         (_, a) => decision(a.as_str(), &verdict.reason),
     };
-    match stdout {
-        Some(stdout) => Rendered {
-            stdout,
-            stderr: String::new(),
-            exit_code: 0,
-        },
-        None => render_failure("gatehouse: cannot render the answer"),
-    }
+    Rendered::answer_or(stdout, render_failure)
 }
 
 /// An explicit JSON deny, reason also on stderr (exit 2 should even that fail).
 pub(crate) fn render_failure(reason: &str) -> Rendered {
-    let reason = reason.replace(['\n', '\r'], " ");
-    match decision("deny", &reason) {
-        Some(stdout) => Rendered {
-            stdout,
-            stderr: format!("{reason}\n"),
-            exit_code: 0,
-        },
-        None => Rendered {
-            stdout: String::new(),
-            stderr: format!("{reason}\n"),
-            exit_code: 2,
-        },
-    }
+    Rendered::json_deny(reason, |r| decision("deny", r))
 }

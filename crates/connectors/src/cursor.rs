@@ -173,30 +173,11 @@ pub(crate) fn render(phase: Phase, event_name: &str, verdict: &Verdict) -> Rende
         (_, Action::Ask) => permission("ask", r),
         (_, Action::Deny) => permission("deny", r),
     };
-    match json_line(&out) {
-        Some(stdout) => Rendered {
-            stdout,
-            stderr: String::new(),
-            exit_code: 0,
-        },
-        None => render_failure("gatehouse: cannot render the answer"),
-    }
+    Rendered::answer_or(json_line(&out), render_failure)
 }
 
 /// An explicit JSON deny (exit 0: the documented path), reason also on stderr.
 /// Should even that fail to render, exit 2 (which Cursor also reads as deny).
 pub(crate) fn render_failure(reason: &str) -> Rendered {
-    let reason = reason.replace(['\n', '\r'], " ");
-    match json_line(&permission("deny", &reason)) {
-        Some(stdout) => Rendered {
-            stdout,
-            stderr: format!("{reason}\n"),
-            exit_code: 0,
-        },
-        None => Rendered {
-            stdout: String::new(),
-            stderr: format!("{reason}\n"),
-            exit_code: 2,
-        },
-    }
+    Rendered::json_deny(reason, |r| json_line(&permission("deny", r)))
 }

@@ -67,6 +67,51 @@ pub struct Rendered {
     pub exit_code: u8,
 }
 
+impl Rendered {
+    /// `stdout` as the answer (exit 0); an answer that could not be rendered
+    /// becomes the host's block via `fail`, never a silent pass.
+    pub(crate) fn answer_or(stdout: Option<String>, fail: fn(&str) -> Rendered) -> Rendered {
+        match stdout {
+            Some(stdout) => Rendered {
+                stdout,
+                stderr: String::new(),
+                exit_code: 0,
+            },
+            None => fail("gatehouse: cannot render the answer"),
+        }
+    }
+
+    /// The block of hosts that read exit code 2 as "deny": nothing on stdout,
+    /// the reason as one line on stderr.
+    pub(crate) fn exit_block(reason: &str) -> Rendered {
+        Rendered {
+            stdout: String::new(),
+            stderr: format!("{}\n", one_line(reason)),
+            exit_code: 2,
+        }
+    }
+
+    /// The block of hosts that take an explicit JSON deny: `deny` renders it
+    /// from the reason; the reason also goes to stderr. Should even that fail
+    /// to render, exit 2.
+    pub(crate) fn json_deny(reason: &str, deny: impl FnOnce(&str) -> Option<String>) -> Rendered {
+        let reason = one_line(reason);
+        match deny(&reason) {
+            Some(stdout) => Rendered {
+                stdout,
+                stderr: format!("{reason}\n"),
+                exit_code: 0,
+            },
+            None => Rendered::exit_block(&reason),
+        }
+    }
+}
+
+/// A reason as one line (hosts read one line of stderr).
+fn one_line(reason: &str) -> String {
+    reason.replace(['\n', '\r'], " ")
+}
+
 /// A hook payload that cannot be understood. The CLI turns every one of these
 /// into the host's blocking answer.
 #[derive(Debug, thiserror::Error)]

@@ -146,21 +146,10 @@ pub(crate) fn render(phase: Phase, verdict: &Verdict) -> Rendered {
         decision,
         reason: decision.map(|_| verdict.reason.as_str()),
     };
-    match json_line(&out) {
-        Some(stdout) => Rendered {
-            stdout,
-            stderr: String::new(),
-            exit_code: 0,
-        },
-        None => render_failure("gatehouse: cannot render the answer"),
-    }
+    Rendered::answer_or(json_line(&out), render_failure)
 }
 
 /// Exit 2 (the only blocking exit code) with the reason on stderr.
 pub(crate) fn render_failure(reason: &str) -> Rendered {
-    Rendered {
-        stdout: String::new(),
-        stderr: format!("{}\n", reason.replace(['\n', '\r'], " ")),
-        exit_code: 2,
-    }
+    Rendered::exit_block(reason)
 }
