@@ -264,35 +264,79 @@ pub fn http_fixture_server(py: &Path, notes: &Path) -> (std::process::Child, Str
     (server, format!("http://127.0.0.1:{port}/mcp"))
 }
 
-/// Starts the fixture server over TLS with a fresh self-signed certificate for
-/// 127.0.0.1 (made with the `openssl` CLI in `dir`); returns it, its URL and the
-/// certificate file a client must trust.
+/// Starts the fixture server over TLS with a fresh certificate for 127.0.0.1,
+/// signed by a fresh test CA (both made with the `openssl` CLI in `dir`);
+/// returns it, its URL and the CA file a client must trust.
 pub fn https_fixture_server(
     py: &Path,
     notes: &Path,
     dir: &Path,
 ) -> (std::process::Child, String, std::path::PathBuf) {
+    // A CA and a server certificate it signed, as a real deployment has (a
+    // self-signed certificate with CA:TRUE is no valid server certificate).
+    let (ca, ca_key) = (dir.join("ca.pem"), dir.join("ca-key.pem"));
+    let (csr, ext) = (dir.join("server.csr"), dir.join("server.ext"));
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let made = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args([
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run openssl (Debian package openssl)");
-    assert!(made.success(), "openssl could not make a test certificate");
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("write the certificate extensions");
+    let openssl = |args: Vec<&std::ffi::OsStr>| {
+        let made = Command::new("openssl")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run openssl (Debian package openssl)");
+        assert!(made.success(), "openssl could not make a test certificate");
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    openssl(vec![
+        os("req"),
+        os("-x509"),
+        os("-newkey"),
+        os("rsa:2048"),
+        os("-nodes"),
+        os("-days"),
+        os("1"),
+        os("-subj"),
+        os("/CN=gatehouse test CA"),
+        os("-keyout"),
+        ca_key.as_os_str(),
+        os("-out"),
+        ca.as_os_str(),
+    ]);
+    openssl(vec![
+        os("req"),
+        os("-newkey"),
+        os("rsa:2048"),
+        os("-nodes"),
+        os("-subj"),
+        os("/CN=127.0.0.1"),
+        os("-keyout"),
+        key.as_os_str(),
+        os("-out"),
+        csr.as_os_str(),
+    ]);
+    openssl(vec![
+        os("x509"),
+        os("-req"),
+        os("-in"),
+        csr.as_os_str(),
+        os("-CA"),
+        ca.as_os_str(),
+        os("-CAkey"),
+        ca_key.as_os_str(),
+        os("-CAcreateserial"),
+        os("-days"),
+        os("1"),
+        os("-extfile"),
+        ext.as_os_str(),
+        os("-out"),
+        cert.as_os_str(),
+    ]);
     let port = free_port();
     let server = Command::new(py)
         .arg(fixture("server.py"))
@@ -307,20 +351,24 @@ pub fn https_fixture_server(
         .spawn()
         .expect("start the fixture server over TLS");
     wait_for_port(port);
-    (server, format!("https://127.0.0.1:{port}/mcp"), cert)
+    (server, format!("https://127.0.0.1:{port}/mcp"), ca)
 }
 
 /// Reads the HTTP front's banner from its stderr and returns its MCP URL.
 pub fn front_url(stderr: std::process::ChildStderr) -> String {
     use std::io::BufRead;
-    let mut line = String::new();
-    std::io::BufReader::new(stderr)
-        .read_line(&mut line)
-        .expect("read the front's banner");
-    // "gatehouse mcp: serving fx on http://127.0.0.1:PORT -> ..."
-    let addr = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    format!("{addr}/mcp")
+    // "gatehouse mcp: serving fx on http://127.0.0.1:PORT -> ...", possibly
+    // after log lines (a trust store that cannot be read is warned about).
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.expect("read the front's stderr");
+        if let Some(addr) = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+        {
+            return format!("{addr}/mcp");
+        }
+        seen.push(line);
+    }
+    panic!("the front printed no address: {seen:?}")
 }

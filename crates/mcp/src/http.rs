@@ -92,11 +92,13 @@ pub async fn serve(
 ) -> Result<(), HttpError> {
     let url = reqwest::Url::parse(&options.upstream)
         .map_err(|_| HttpError::Upstream(options.upstream.clone()))?;
-    // TLS through the system OpenSSL: its trust store (SSL_CERT_FILE/SSL_CERT_DIR
-    // honoured), certificates always verified.
+    // TLS by rustls (ring) against the system trust store (SSL_CERT_FILE and
+    // SSL_CERT_DIR honoured); certificates are always verified.
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(HttpError::Upstream(options.upstream.clone()));
     }
+    // reqwest is built without a default provider; an error only means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .build()

@@ -138,4 +138,23 @@ mod tests {
             assert_eq!(prebuilt, parsed, "{name}");
         }
     }
+
+    /// Loading compiles no bundled glob (they are trusted), so this test is
+    /// what stands behind that trust: every glob of every pack, compiled as
+    /// strictly as a user's policy, without a single diagnostic.
+    #[test]
+    fn every_bundled_glob_compiles() {
+        use crate::compile::{Provenance, Thresholds, compile};
+        use gatehouse_core::Severity;
+        for (name, text) in FILES {
+            let (doc, mut diags) = parse_bundled(name, text);
+            let rules: Vec<_> = doc.rules.iter().map(|r| (r, Provenance::User)).collect();
+            let thresholds = Thresholds {
+                block_at: Severity::Critical,
+                ask_at: Severity::High,
+            };
+            compile(&rules, thresholds, &mut diags);
+            assert!(diags.items.is_empty(), "{name}: {:?}", diags.items);
+        }
+    }
 }

@@ -1,18 +1,29 @@
 //! Compile rules into indexed matchers: rules are bucketed by what they look
 //! at (commands, files, URLs, or the call as a whole), command globs by their
-//! literal program name, and each bucket's globs go into one `GlobSet`
-//! (literal/prefix/suffix strategies plus one regex set), so evaluation cost
-//! grows with the number of rules that could match, not the number written.
+//! literal program name, and each bucket's globs go into one [`GlobIndex`],
+//! so evaluation cost grows with the number of rules that could match, not
+//! the number written. Nothing is compiled to a regex here: see
+//! `glob_match.rs` for when that happens.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use gatehouse_core::{Action, Severity, ToolClass, Via};
-use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::ast::{Access, ArgPredicate, RuleDoc, Workspace};
+use crate::ast::{Access, ArgPredicate, Pattern, RuleDoc, Workspace};
 use crate::diag::Diagnostics;
-use crate::glob::{command_globs, command_program, domain_globs, loose_glob, path_glob};
+use crate::glob::{Style, command_patterns, command_program, domain_patterns, path_pattern};
+use crate::glob_match::{GlobIndex, GlobList, LazyGlob};
+
+/// Where a rule was written, which decides when its globs are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance {
+    /// A bundled pack: its globs are known to compile (its tests compile
+    /// them), so loading compiles none and a hook pays only for what it uses.
+    Bundled,
+    /// The user's policy: every glob is checked at load, so that a typo is a
+    /// load error with its position rather than a rule that never matches.
+    User,
+}
 
 /// What a rule's conditions look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,9 +60,9 @@ pub struct Rule {
     /// Which subjects the rule is matched against.
     pub kind: Kind,
     /// `tool:` globs (`None`: any tool).
-    pub tool: Option<GlobSet>,
+    pub tool: Option<GlobList>,
     /// `session:` globs.
-    pub session: Option<GlobSet>,
+    pub session: Option<GlobList>,
     /// `access:`.
     pub access: Vec<Access>,
     /// `workspace:`.
@@ -59,9 +70,9 @@ pub struct Rule {
     /// Whether `path:` was given (then the path index decides it).
     pub has_path: bool,
     /// `url:` globs.
-    pub url: Option<GlobSet>,
+    pub url: Option<GlobList>,
     /// `domain:` globs (host and subdomains).
-    pub domain: Option<GlobSet>,
+    pub domain: Option<GlobList>,
     /// `args:`.
     pub args: Vec<ArgPredicate>,
 }
@@ -77,71 +88,6 @@ impl Rule {
         self.tool
             .as_ref()
             .is_none_or(|set| set.is_match(class.as_str()) || set.is_match(raw))
-    }
-}
-
-/// A glob set plus which rule each glob belongs to. The set is built on
-/// first use: a hook process evaluates one call, so it should only pay for
-/// the buckets that call touches (building every set costs milliseconds).
-#[derive(Debug, Clone, Default)]
-pub struct GlobIndex {
-    globs: Vec<Glob>,
-    owners: Vec<usize>,
-    set: OnceLock<Matcher>,
-}
-
-/// A built glob index: one set, or (should the set exceed the regex size
-/// limits) one matcher per glob, which is slower but still exact.
-#[derive(Debug, Clone)]
-enum Matcher {
-    Set(GlobSet),
-    Each(Vec<globset::GlobMatcher>),
-}
-
-impl GlobIndex {
-    fn build(globs: Vec<(Glob, usize)>) -> GlobIndex {
-        let (globs, owners) = globs.into_iter().unzip();
-        GlobIndex {
-            globs,
-            owners,
-            set: OnceLock::new(),
-        }
-    }
-
-    fn matcher(&self) -> &Matcher {
-        self.set.get_or_init(|| {
-            let mut builder = GlobSetBuilder::new();
-            for g in &self.globs {
-                builder.add(g.clone());
-            }
-            match builder.build() {
-                Ok(set) => Matcher::Set(set),
-                Err(_) => Matcher::Each(self.globs.iter().map(Glob::compile_matcher).collect()),
-            }
-        })
-    }
-
-    /// Append the rules owning a glob that matches `text`.
-    pub fn matches_into(&self, text: &str, out: &mut Vec<usize>) {
-        if self.owners.is_empty() {
-            return;
-        }
-        match self.matcher() {
-            Matcher::Set(set) => {
-                for i in set.matches(text) {
-                    if let Some(owner) = self.owners.get(i) {
-                        out.push(*owner);
-                    }
-                }
-            }
-            Matcher::Each(matchers) => {
-                for (m, owner) in matchers.iter().zip(&self.owners) {
-                    if m.is_match(text) {
-                        out.push(*owner);
-                    }
-                }
-            }
-        }
     }
 }
 
@@ -224,47 +170,58 @@ impl Thresholds {
     }
 }
 
-fn set_of(
-    patterns: &[crate::ast::Pattern],
+/// One glob of a rule, checked now if the user wrote it (errors go to `diags`).
+fn lazy_glob(
+    pattern: &str,
+    style: Style,
+    written: &Pattern,
     what: &str,
+    provenance: Provenance,
     diags: &mut Diagnostics,
-    lower: bool,
-) -> Option<GlobSet> {
-    if patterns.is_empty() {
-        return None;
-    }
-    let mut b = GlobSetBuilder::new();
-    for p in patterns {
-        let text = if lower {
-            p.text.to_ascii_lowercase()
-        } else {
-            p.text.clone()
-        };
-        match loose_glob(&text) {
-            Ok(g) => {
-                b.add(g);
+) -> Option<LazyGlob> {
+    match provenance {
+        Provenance::Bundled => Some(LazyGlob::trusted(pattern, style)),
+        Provenance::User => match LazyGlob::checked(pattern, style) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                diags.error(
+                    written.pos,
+                    format!("invalid {what} glob `{}`: {e}", written.text),
+                );
+                None
             }
-            Err(e) => diags.error(p.pos, format!("invalid {what} glob `{}`: {e}", p.text)),
-        }
-    }
-    match b.build() {
-        Ok(set) => Some(set),
-        Err(e) => {
-            let pos = patterns.first().map(|p| p.pos).unwrap_or_default();
-            diags.error(pos, format!("cannot compile the {what} globs: {e}"));
-            None
-        }
+        },
     }
 }
 
+fn list_of(
+    patterns: &[Pattern],
+    what: &str,
+    provenance: Provenance,
+    diags: &mut Diagnostics,
+) -> Option<GlobList> {
+    if patterns.is_empty() {
+        return None;
+    }
+    let globs = patterns
+        .iter()
+        .filter_map(|p| lazy_glob(&p.text, Style::Loose, p, what, provenance, diags))
+        .collect();
+    Some(GlobList::new(globs))
+}
+
 /// Compile the rules of `docs` (presets first) under `thresholds`.
-pub fn compile(rules: &[&RuleDoc], thresholds: Thresholds, diags: &mut Diagnostics) -> Compiled {
+pub fn compile(
+    rules: &[(&RuleDoc, Provenance)],
+    thresholds: Thresholds,
+    diags: &mut Diagnostics,
+) -> Compiled {
     let mut out = Compiled::default();
-    let mut command_globs_by_program: HashMap<String, Vec<(Glob, usize)>> = HashMap::new();
+    let mut command_globs_by_program: HashMap<String, Vec<(LazyGlob, usize)>> = HashMap::new();
     let mut wildcard_commands = Vec::new();
     let mut path_globs = Vec::new();
     let mut tool_globs = Vec::new();
-    for (idx, doc) in rules.iter().enumerate() {
+    for (idx, &(doc, provenance)) in rules.iter().enumerate() {
         let m = &doc.matcher;
         let kind = if !m.command.is_empty() {
             Kind::Command
@@ -279,28 +236,15 @@ pub fn compile(rules: &[&RuleDoc], thresholds: Thresholds, diags: &mut Diagnosti
             .action
             .or_else(|| doc.severity.map(|s| thresholds.action_for(s)))
             .unwrap_or(Action::Deny);
-        let mut domain = None;
-        if !m.domain.is_empty() {
-            let mut b = GlobSetBuilder::new();
-            for p in &m.domain {
-                match domain_globs(&p.text) {
-                    Ok(gs) => gs.into_iter().for_each(|g| {
-                        b.add(g);
-                    }),
-                    Err(e) => diags.error(p.pos, format!("invalid domain `{}`: {e}", p.text)),
-                }
-            }
-            domain = match b.build() {
-                Ok(set) => Some(set),
-                Err(e) => {
-                    diags.error(
-                        doc.match_pos,
-                        format!("cannot compile the domain globs: {e}"),
-                    );
-                    None
-                }
-            };
-        }
+        let domain = (!m.domain.is_empty()).then(|| {
+            let globs = m
+                .domain
+                .iter()
+                .flat_map(|p| domain_patterns(&p.text).map(|d| (d, p)))
+                .filter_map(|(d, p)| lazy_glob(&d, Style::Loose, p, "domain", provenance, diags))
+                .collect();
+            GlobList::new(globs)
+        });
         let rule = Rule {
             name: doc.name.clone(),
             id: doc.id.clone(),
@@ -311,30 +255,27 @@ pub fn compile(rules: &[&RuleDoc], thresholds: Thresholds, diags: &mut Diagnosti
             via: doc.via,
             timeout_secs: doc.timeout_secs,
             kind,
-            tool: set_of(&m.tool, "tool", diags, false),
-            session: set_of(&m.session, "session", diags, false),
+            tool: list_of(&m.tool, "tool", provenance, diags),
+            session: list_of(&m.session, "session", provenance, diags),
             access: m.access.clone(),
             workspace: m.workspace,
             has_path: !m.path.is_empty(),
-            url: set_of(&m.url, "url", diags, false),
+            url: list_of(&m.url, "url", provenance, diags),
             domain,
             args: m.args.clone(),
         };
         match kind {
             Kind::Command => {
                 for p in &m.command {
-                    match command_globs(&p.text) {
-                        Ok(globs) => {
-                            let bucket = match command_program(&p.text) {
-                                Some(prog) => {
-                                    command_globs_by_program.entry(prog.to_owned()).or_default()
-                                }
-                                None => &mut wildcard_commands,
-                            };
-                            bucket.extend(globs.into_iter().map(|g| (g, idx)));
-                        }
-                        Err(e) => {
-                            diags.error(p.pos, format!("invalid command glob `{}`: {e}", p.text))
+                    let bucket = match command_program(&p.text) {
+                        Some(prog) => command_globs_by_program.entry(prog.to_owned()).or_default(),
+                        None => &mut wildcard_commands,
+                    };
+                    for pattern in command_patterns(&p.text) {
+                        if let Some(g) =
+                            lazy_glob(pattern, Style::Loose, p, "command", provenance, diags)
+                        {
+                            bucket.push((g, idx));
                         }
                     }
                 }
@@ -347,11 +288,15 @@ pub fn compile(rules: &[&RuleDoc], thresholds: Thresholds, diags: &mut Diagnosti
                     out.pathless.push(idx);
                 }
                 for p in &m.path {
-                    match path_glob(&p.text) {
-                        Ok(g) => path_globs.push((g, idx)),
-                        Err(e) => {
-                            diags.error(p.pos, format!("invalid path glob `{}`: {e}", p.text))
-                        }
+                    if let Some(g) = lazy_glob(
+                        &path_pattern(&p.text),
+                        Style::Path,
+                        p,
+                        "path",
+                        provenance,
+                        diags,
+                    ) {
+                        path_globs.push((g, idx));
                     }
                 }
             }
@@ -375,10 +320,9 @@ pub fn compile(rules: &[&RuleDoc], thresholds: Thresholds, diags: &mut Diagnosti
                             .push(idx);
                     }
                 } else {
+                    // Already checked as the rule's `tool` list above.
                     for p in &m.tool {
-                        if let Ok(g) = loose_glob(&p.text) {
-                            tool_globs.push((g, idx));
-                        }
+                        tool_globs.push((LazyGlob::trusted(&p.text, Style::Loose), idx));
                     }
                 }
             }
@@ -391,12 +335,12 @@ pub fn compile(rules: &[&RuleDoc], thresholds: Thresholds, diags: &mut Diagnosti
     out.commands.by_program = command_globs_by_program
         .into_iter()
         .map(|(prog, globs)| {
-            let idx = GlobIndex::build(globs);
+            let idx = GlobIndex::new(globs);
             (prog, idx)
         })
         .collect();
-    out.commands.wildcard = GlobIndex::build(wildcard_commands);
-    out.paths = GlobIndex::build(path_globs);
-    out.calls.globbed = GlobIndex::build(tool_globs);
+    out.commands.wildcard = GlobIndex::new(wildcard_commands);
+    out.paths = GlobIndex::new(path_globs);
+    out.calls.globbed = GlobIndex::new(tool_globs);
     out
 }

@@ -394,7 +394,7 @@ fn url_matches(rule: &Rule, url: &str) -> bool {
     let domain_ok = rule.domain.as_ref().is_none_or(|set| {
         url_host(url)
             .or_else(|| bare_host(url))
-            .is_some_and(|h| set.is_match(h))
+            .is_some_and(|h| set.is_match(&h))
     });
     url_ok && domain_ok
 }

@@ -17,23 +17,47 @@
 
 use globset::{Glob, GlobBuilder};
 
+/// How a pattern's wildcards treat `/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `*` matches anything: command, tool, session, url and domain globs.
+    Loose,
+    /// `*` and `?` stop at `/`, `**` crosses it: path globs.
+    Path,
+}
+
+impl Style {
+    /// Compile `pattern` (already in globset's form) with these semantics.
+    pub fn glob(self, pattern: &str) -> Result<Glob, globset::Error> {
+        GlobBuilder::new(pattern)
+            .literal_separator(self == Style::Path)
+            .backslash_escape(true)
+            .empty_alternates(true)
+            .build()
+    }
+}
+
 /// Compile a glob where `*` matches anything (tool, session, url).
 pub fn loose_glob(pattern: &str) -> Result<Glob, globset::Error> {
-    GlobBuilder::new(pattern)
-        .literal_separator(false)
-        .backslash_escape(true)
-        .empty_alternates(true)
-        .build()
+    Style::Loose.glob(pattern)
+}
+
+/// The loose patterns a command pattern stands for (two when it ends in ` *`).
+pub fn command_patterns(pattern: &str) -> Vec<&str> {
+    let pattern = pattern.trim();
+    let mut out = vec![pattern];
+    if let Some(bare) = pattern.strip_suffix(" *") {
+        out.push(bare);
+    }
+    out
 }
 
 /// The globs a command pattern compiles to (two when it ends in ` *`).
 pub fn command_globs(pattern: &str) -> Result<Vec<Glob>, globset::Error> {
-    let pattern = pattern.trim();
-    let mut out = vec![loose_glob(pattern)?];
-    if let Some(bare) = pattern.strip_suffix(" *") {
-        out.push(loose_glob(bare)?);
-    }
-    Ok(out)
+    command_patterns(pattern)
+        .into_iter()
+        .map(loose_glob)
+        .collect()
 }
 
 /// The literal program name a command pattern starts with, if its first word
@@ -74,11 +98,7 @@ pub fn path_pattern(pattern: &str) -> String {
 
 /// Compile a path pattern: `*` does not cross `/`.
 pub fn path_glob(pattern: &str) -> Result<Glob, globset::Error> {
-    GlobBuilder::new(&path_pattern(pattern))
-        .literal_separator(true)
-        .backslash_escape(true)
-        .empty_alternates(true)
-        .build()
+    Style::Path.glob(&path_pattern(pattern))
 }
 
 /// A call path resolved against the context.
@@ -214,11 +234,12 @@ pub fn url_host(url: &str) -> Option<String> {
     Some(host.trim_end_matches('.').to_ascii_lowercase())
 }
 
-/// The domain globs a `domain:` entry compiles to: the host itself and its subdomains.
-pub fn domain_globs(pattern: &str) -> Result<Vec<Glob>, globset::Error> {
+/// The loose patterns a `domain:` entry stands for: the host itself and its subdomains.
+pub fn domain_patterns(pattern: &str) -> [String; 2] {
     let p = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
     let p = p.strip_prefix("*.").map(str::to_owned).unwrap_or(p);
-    Ok(vec![loose_glob(&p)?, loose_glob(&format!("*.{p}"))?])
+    let subdomains = format!("*.{p}");
+    [p, subdomains]
 }
 
 #[cfg(test)]

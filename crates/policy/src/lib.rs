@@ -15,6 +15,7 @@ pub mod diag;
 pub mod engine;
 pub mod evaluate;
 pub mod glob;
+pub mod glob_match;
 pub mod lint;
 pub mod node;
 pub mod parse;
@@ -26,7 +27,7 @@ use std::sync::{Arc, OnceLock};
 use gatehouse_core::{Action, CallContext, Decision, Severity, ToolCall, Via};
 
 use crate::ast::{PolicyDoc, TestDoc};
-use crate::compile::{Compiled, Thresholds};
+use crate::compile::{Compiled, Provenance, Thresholds};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evaluate::Settings;
 
@@ -162,10 +163,10 @@ impl Policy {
             block_at: doc.block_at.unwrap_or(base.block_at),
             ask_at: doc.ask_at.unwrap_or(base.ask_at),
         };
-        let rules: Vec<&ast::RuleDoc> = packs
+        let rules: Vec<(&ast::RuleDoc, Provenance)> = packs
             .iter()
-            .flat_map(|(_, d)| d.rules.iter())
-            .chain(doc.rules.iter())
+            .flat_map(|(_, d)| d.rules.iter().map(|r| (r, Provenance::Bundled)))
+            .chain(doc.rules.iter().map(|r| (r, Provenance::User)))
             .collect();
         let compiled = compile::compile(&rules, thresholds, diags);
         let approval = ApprovalSettings {
