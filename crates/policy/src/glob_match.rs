@@ -36,8 +36,9 @@ pub struct LazyGlob {
     pattern: Box<str>,
     /// Whether `*` crosses `/`.
     style: Style,
-    /// What every match contains, checked before compiling anything.
-    literals: Literals,
+    /// What every match contains, checked before compiling anything; worked
+    /// out on first use too, as most globs of a policy are never consulted.
+    literals: OnceLock<Literals>,
     /// The compiled matcher; `None` inside if the pattern does not compile.
     matcher: OnceLock<Option<GlobMatcher>>,
 }
@@ -121,7 +122,7 @@ impl LazyGlob {
         LazyGlob {
             pattern: pattern.into(),
             style,
-            literals: Literals::of(pattern),
+            literals: OnceLock::new(),
             matcher: OnceLock::new(),
         }
     }
@@ -139,10 +140,11 @@ impl LazyGlob {
 
     /// Whether the glob matches `text`.
     pub fn is_match(&self, text: &str) -> bool {
-        if self.literals.exact {
+        let literals = self.literals.get_or_init(|| Literals::of(&self.pattern));
+        if literals.exact {
             return text == &*self.pattern;
         }
-        if !self.literals.admit(text) {
+        if !literals.admit(text) {
             return false;
         }
         self.matcher

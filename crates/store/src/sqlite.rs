@@ -36,13 +36,15 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// Why not SQLite's auto-checkpoint alone: a hook is a short-lived process,
 /// usually the only connection. Each such process rebuilds the WAL index by
-/// reading every WAL frame (measured ~7 µs a frame on a loaded 2-core box;
-/// an append adds ~4 frames), and that rebuild forgets which frames were
-/// already checkpointed, so a WAL past the auto-checkpoint size is
-/// re-checkpointed by every later process and never restarts: it grows
-/// without bound and every append pays two more syncs. Truncating it here
-/// bounds the rebuild to ~128 frames, for one checkpoint every ~30 appends.
-const WAL_TRUNCATE_BYTES: u64 = 512 * 1024;
+/// reading every WAL frame (2–7 µs a frame on a 2-core box; an append adds
+/// ~4 frames), and that rebuild forgets which frames were already
+/// checkpointed, so a WAL past the auto-checkpoint size is re-checkpointed
+/// by every later process and never restarts: it grows without bound and
+/// every append pays two more syncs. Truncating it here bounds the rebuild
+/// to ~16 frames, for one checkpoint (~0.5 ms) every ~4 appends: measured
+/// with `scripts/bench-hook.sh`, 512 KiB cost a hook ~0.14 ms more in
+/// rebuilds than 64 KiB, and 16 KiB (a checkpoint every append) ~0.5 ms more.
+const WAL_TRUNCATE_BYTES: u64 = 64 * 1024;
 
 /// The audit log in a SQLite database file.
 ///
