@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of the whole hook: process start -> decision printed, audit record
-# durably written. Runs the release binary's `gatehouse hook claude-code` on a
-# real-shaped PreToolUse payload, beside a bare process start (`/bin/true` fed
-# the same stdin) measured in the same run, and reports median and p99 of each.
+# durably written. Runs the release binary's `gatehouse hook claude-code` on
+# real-shaped PreToolUse payloads (a Bash call and a Read), beside a bare
+# process start (`/bin/true` fed the same stdin) measured in the same run, and
+# reports median and p99 of each.
 #
 #   scripts/bench-hook.sh [RUNS] [--policy FILE]
 #
@@ -28,6 +29,10 @@ trap 'rm -rf "$work"' EXIT
 cat >"$work/payload.json" <<'JSON'
 {"session_id":"bench-session","transcript_path":"/tmp/transcript.jsonl","cwd":"/tmp","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git status && cargo test --workspace","description":"run tests"},"tool_use_id":"toolu_bench"}
 JSON
+# The other common call: a Read, which consults the path rules.
+cat >"$work/read.json" <<'JSON'
+{"session_id":"bench-session","transcript_path":"/tmp/transcript.jsonl","cwd":"/tmp","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Read","tool_input":{"file_path":"/tmp/src/main.rs"},"tool_use_id":"toolu_bench_read"}
+JSON
 
 python3 - "$bin" "$work" "$runs" "${policy_args[@]}" <<'PY'
 import os, statistics, subprocess, sys, time
@@ -35,13 +40,14 @@ import os, statistics, subprocess, sys, time
 binary, work, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 extra = sys.argv[4:]
 payload = os.path.join(work, "payload.json")
+read_payload = os.path.join(work, "read.json")
 env = dict(os.environ, GATEHOUSE_HOME=os.path.join(work, "data"), HOME=work)
 env.pop("GATEHOUSE_SESSION", None)
 hook = [binary, "hook", "claude-code", *extra]
 
-def once(cmd, timing=False):
+def once(cmd, timing=False, stdin_file=payload):
     e = dict(env, GATEHOUSE_HOOK_TIMING="1") if timing else env
-    with open(payload, "rb") as stdin:
+    with open(stdin_file, "rb") as stdin:
         t0 = time.perf_counter()
         p = subprocess.run(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
         dt = (time.perf_counter() - t0) * 1000
@@ -58,10 +64,11 @@ def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
-hook_ms, true_ms = [], []
-for _ in range(runs):          # interleaved, so both see the same machine state
+hook_ms, read_ms, true_ms = [], [], []
+for _ in range(runs):          # interleaved, so all see the same machine state
     hook_ms.append(once(hook)[0])
     true_ms.append(once(["/bin/true"])[0])
+    read_ms.append(once(hook, stdin_file=read_payload)[0])
 
 phases = {}
 for _ in range(min(runs, 100)):
@@ -75,8 +82,9 @@ for _ in range(min(runs, 100)):
 print(f"runs: {runs} each, interleaved; machine: {os.cpu_count()} cpus")
 print(f"{'':22} {'median':>8} {'p99':>8}")
 print(f"{'/bin/true':22} {statistics.median(true_ms):7.2f}ms {pct(true_ms, .99):7.2f}ms")
-print(f"{'gatehouse hook':22} {statistics.median(hook_ms):7.2f}ms {pct(hook_ms, .99):7.2f}ms")
-print(f"{'difference (median)':22} {statistics.median(hook_ms) - statistics.median(true_ms):7.2f}ms")
+print(f"{'gatehouse hook (Bash)':22} {statistics.median(hook_ms):7.2f}ms {pct(hook_ms, .99):7.2f}ms")
+print(f"{'gatehouse hook (Read)':22} {statistics.median(read_ms):7.2f}ms {pct(read_ms, .99):7.2f}ms")
+print(f"{'Bash minus /bin/true':22} {statistics.median(hook_ms) - statistics.median(true_ms):7.2f}ms")
 if phases:
     print("in-process phases (median):", " ".join(f"{k}={statistics.median(v):.0f}us" for k, v in phases.items()))
 PY
