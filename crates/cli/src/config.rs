@@ -39,12 +39,28 @@ pub fn policy_path(flag: Option<&Path>) -> Option<PathBuf> {
 /// Load the policy in force. A named file that cannot be read or parsed is an
 /// error (callers that gate must turn it into a deny), never a silent fallback.
 pub fn load_policy(flag: Option<&Path>) -> anyhow::Result<Policy> {
+    load_policy_with(flag, Policy::load)
+}
+
+/// [`load_policy`] through the compiled policy cache in `data_dir`: for a
+/// process per call (the hook), which would otherwise parse the same text each time.
+pub fn load_policy_cached(flag: Option<&Path>, data_dir: &Path) -> anyhow::Result<Policy> {
+    let dir = crate::policy_cache::dir_in(data_dir);
+    load_policy_with(flag, |text, origin| {
+        crate::policy_cache::load(text, origin, &dir)
+    })
+}
+
+fn load_policy_with(
+    flag: Option<&Path>,
+    load: impl FnOnce(&str, &str) -> Result<Policy, gatehouse_policy::PolicyError>,
+) -> anyhow::Result<Policy> {
     match policy_path(flag) {
         None => Ok(Policy::bundled()),
         Some(path) => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read policy file {}", path.display()))?;
-            Ok(Policy::load(&text, &path.display().to_string())?)
+            Ok(load(&text, &path.display().to_string())?)
         }
     }
 }

@@ -5,6 +5,7 @@ mod cmd;
 mod config;
 mod daemon_client;
 mod exit;
+mod policy_cache;
 mod session;
 
 use clap::{Parser, Subcommand};

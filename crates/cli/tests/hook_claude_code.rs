@@ -302,3 +302,57 @@ fn concurrent_hooks_append_one_intact_chain() {
     let summary = store.verify().expect("readable").expect("chain intact");
     assert_eq!(summary.records, 8);
 }
+
+#[test]
+fn an_unchanged_policy_is_served_from_the_cache_and_an_edit_takes_effect_at_once() {
+    let sb = Sandbox::new();
+    let rm = || {
+        sb.hook(
+            "claude-code",
+            &[],
+            claude("PreToolUse", "Bash", r#"{"command":"rm -rf build"}"#).as_bytes(),
+        )
+    };
+    let entries = || {
+        std::fs::read_dir(sb.data().join("policy-cache"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    let first = rm();
+    assert!(
+        first.stdout.contains(r#""permissionDecision":"deny""#),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(entries(), 1, "the first load leaves an entry");
+    let second = rm();
+    assert_eq!(
+        second.stdout, first.stdout,
+        "the cached policy decides the same"
+    );
+    assert_eq!(entries(), 1, "an unchanged policy reuses its entry");
+
+    let edited = std::fs::read_to_string(sb.policy())
+        .expect("policy")
+        .replace(
+            "action: deny\n    message: Deleting",
+            "action: allow\n    message: Deleting",
+        );
+    std::fs::write(sb.policy(), edited).expect("edit the policy");
+    let third = rm();
+    assert!(
+        third.stdout.contains(r#""permissionDecision":"allow""#),
+        "{}",
+        third.stdout
+    );
+    assert_eq!(entries(), 2, "the edited text has its own entry");
+
+    std::fs::write(
+        sb.policy(),
+        "version: 1\nrules:\n  - name: x\n    match: { comand: rm }\n",
+    )
+    .expect("break the policy");
+    let broken = rm();
+    assert_eq!(broken.code, 2, "a broken policy blocks: {}", broken.stderr);
+    assert!(broken.stderr.contains("comand"), "{}", broken.stderr);
+}

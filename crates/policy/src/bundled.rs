@@ -144,11 +144,11 @@ mod tests {
     /// strictly as a user's policy, without a single diagnostic.
     #[test]
     fn every_bundled_glob_compiles() {
-        use crate::compile::{Provenance, Thresholds, compile};
+        use crate::compile::{GlobCheck, Thresholds, compile};
         use gatehouse_core::Severity;
         for (name, text) in FILES {
             let (doc, mut diags) = parse_bundled(name, text);
-            let rules: Vec<_> = doc.rules.iter().map(|r| (r, Provenance::User)).collect();
+            let rules: Vec<_> = doc.rules.iter().map(|r| (r, GlobCheck::AtLoad)).collect();
             let thresholds = Thresholds {
                 block_at: Severity::Critical,
                 ask_at: Severity::High,

@@ -14,15 +14,16 @@ use crate::diag::Diagnostics;
 use crate::glob::{Style, command_patterns, command_program, domain_patterns, path_pattern};
 use crate::glob_match::{GlobIndex, GlobList, LazyGlob};
 
-/// Where a rule was written, which decides when its globs are checked.
+/// When a rule's globs are compiled for the first time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provenance {
-    /// A bundled pack: its globs are known to compile (its tests compile
-    /// them), so loading compiles none and a hook pays only for what it uses.
-    Bundled,
-    /// The user's policy: every glob is checked at load, so that a typo is a
-    /// load error with its position rather than a rule that never matches.
-    User,
+pub enum GlobCheck {
+    /// Now, at load: a user's policy, so that a typo is a load error with
+    /// its position rather than a rule that never matches.
+    AtLoad,
+    /// On first need only: globs known to compile — the bundled packs (a test
+    /// compiles every one) or a user's policy whose exact text loaded cleanly
+    /// before (the compiled policy cache) — so a hook pays only for what it uses.
+    Known,
 }
 
 /// What a rule's conditions look at.
@@ -176,12 +177,12 @@ fn lazy_glob(
     style: Style,
     written: &Pattern,
     what: &str,
-    provenance: Provenance,
+    check: GlobCheck,
     diags: &mut Diagnostics,
 ) -> Option<LazyGlob> {
-    match provenance {
-        Provenance::Bundled => Some(LazyGlob::trusted(pattern, style)),
-        Provenance::User => match LazyGlob::checked(pattern, style) {
+    match check {
+        GlobCheck::Known => Some(LazyGlob::trusted(pattern, style)),
+        GlobCheck::AtLoad => match LazyGlob::checked(pattern, style) {
             Ok(g) => Some(g),
             Err(e) => {
                 diags.error(
@@ -197,7 +198,7 @@ fn lazy_glob(
 fn list_of(
     patterns: &[Pattern],
     what: &str,
-    provenance: Provenance,
+    check: GlobCheck,
     diags: &mut Diagnostics,
 ) -> Option<GlobList> {
     if patterns.is_empty() {
@@ -205,14 +206,14 @@ fn list_of(
     }
     let globs = patterns
         .iter()
-        .filter_map(|p| lazy_glob(&p.text, Style::Loose, p, what, provenance, diags))
+        .filter_map(|p| lazy_glob(&p.text, Style::Loose, p, what, check, diags))
         .collect();
     Some(GlobList::new(globs))
 }
 
 /// Compile the rules of `docs` (presets first) under `thresholds`.
 pub fn compile(
-    rules: &[(&RuleDoc, Provenance)],
+    rules: &[(&RuleDoc, GlobCheck)],
     thresholds: Thresholds,
     diags: &mut Diagnostics,
 ) -> Compiled {
@@ -221,7 +222,7 @@ pub fn compile(
     let mut wildcard_commands = Vec::new();
     let mut path_globs = Vec::new();
     let mut tool_globs = Vec::new();
-    for (idx, &(doc, provenance)) in rules.iter().enumerate() {
+    for (idx, &(doc, check)) in rules.iter().enumerate() {
         let m = &doc.matcher;
         let kind = if !m.command.is_empty() {
             Kind::Command
@@ -241,7 +242,7 @@ pub fn compile(
                 .domain
                 .iter()
                 .flat_map(|p| domain_patterns(&p.text).map(|d| (d, p)))
-                .filter_map(|(d, p)| lazy_glob(&d, Style::Loose, p, "domain", provenance, diags))
+                .filter_map(|(d, p)| lazy_glob(&d, Style::Loose, p, "domain", check, diags))
                 .collect();
             GlobList::new(globs)
         });
@@ -255,12 +256,12 @@ pub fn compile(
             via: doc.via,
             timeout_secs: doc.timeout_secs,
             kind,
-            tool: list_of(&m.tool, "tool", provenance, diags),
-            session: list_of(&m.session, "session", provenance, diags),
+            tool: list_of(&m.tool, "tool", check, diags),
+            session: list_of(&m.session, "session", check, diags),
             access: m.access.clone(),
             workspace: m.workspace,
             has_path: !m.path.is_empty(),
-            url: list_of(&m.url, "url", provenance, diags),
+            url: list_of(&m.url, "url", check, diags),
             domain,
             args: m.args.clone(),
         };
@@ -273,7 +274,7 @@ pub fn compile(
                     };
                     for pattern in command_patterns(&p.text) {
                         if let Some(g) =
-                            lazy_glob(pattern, Style::Loose, p, "command", provenance, diags)
+                            lazy_glob(pattern, Style::Loose, p, "command", check, diags)
                         {
                             bucket.push((g, idx));
                         }
@@ -288,14 +289,9 @@ pub fn compile(
                     out.pathless.push(idx);
                 }
                 for p in &m.path {
-                    if let Some(g) = lazy_glob(
-                        &path_pattern(&p.text),
-                        Style::Path,
-                        p,
-                        "path",
-                        provenance,
-                        diags,
-                    ) {
+                    if let Some(g) =
+                        lazy_glob(&path_pattern(&p.text), Style::Path, p, "path", check, diags)
+                    {
                         path_globs.push((g, idx));
                     }
                 }

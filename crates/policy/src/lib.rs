@@ -10,6 +10,7 @@
 pub mod args;
 pub mod ast;
 pub mod bundled;
+pub mod cache;
 pub mod compile;
 pub mod diag;
 pub mod engine;
@@ -27,7 +28,7 @@ use std::sync::{Arc, OnceLock};
 use gatehouse_core::{Action, CallContext, Decision, Severity, ToolCall, Via};
 
 use crate::ast::{PolicyDoc, TestDoc};
-use crate::compile::{Compiled, Provenance, Thresholds};
+use crate::compile::{Compiled, GlobCheck, Thresholds};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::evaluate::Settings;
 
@@ -94,7 +95,36 @@ impl Policy {
     /// Parse and compile policy text. `origin` names it in error messages (a file path).
     pub fn load(text: &str, origin: &str) -> Result<Policy, PolicyError> {
         let (doc, diags) = parse::parse_policy(text, origin);
-        Policy::from_parsed(doc, diags, origin).map(|p| p.with_source(origin, text))
+        Policy::from_parsed(doc, diags, origin, GlobCheck::AtLoad)
+            .map(|p| p.with_source(origin, text))
+    }
+
+    /// [`Policy::load`], also returning an entry for the compiled policy
+    /// cache ([`cache`]) when the text loads cleanly. The caller keys the
+    /// entry by the exact text (and the binary), and passes it back to
+    /// [`Policy::load_cached`] with that same text.
+    pub fn load_cacheable(
+        text: &str,
+        origin: &str,
+    ) -> Result<(Policy, Option<Vec<u8>>), PolicyError> {
+        let Ok(root) = node::parse_yaml(text) else {
+            // Let `load` word the syntax error.
+            return Policy::load(text, origin).map(|p| (p, None));
+        };
+        let (doc, diags) = parse::parse_policy_node(&root, origin);
+        let policy = Policy::from_parsed(doc, diags, origin, GlobCheck::AtLoad)?;
+        Ok((policy.with_source(origin, text), cache::encode(&root)))
+    }
+
+    /// Loads `text` from a cache entry [`Policy::load_cacheable`] made for
+    /// exactly this text: no YAML parsing, and globs compiled on first need
+    /// only (they all compiled when the entry was made). `None` for an entry
+    /// that does not decode or load: the caller then loads the text itself.
+    pub fn load_cached(entry: &[u8], text: &str, origin: &str) -> Option<Policy> {
+        let root = cache::decode(entry)?;
+        let (doc, diags) = parse::parse_policy_node(&root, origin);
+        let policy = Policy::from_parsed(doc, diags, origin, GlobCheck::Known).ok()?;
+        Some(policy.with_source(origin, text))
     }
 
     fn with_source(mut self, origin: &str, text: &str) -> Policy {
@@ -121,8 +151,9 @@ impl Policy {
         doc: PolicyDoc,
         mut diags: Diagnostics,
         origin: &str,
+        user_globs: GlobCheck,
     ) -> Result<Policy, PolicyError> {
-        let policy = Policy::from_doc(doc, &mut diags);
+        let policy = Policy::from_doc(doc, &mut diags, user_globs);
         let errors = diags.errors();
         if !errors.is_empty() {
             let lines: Vec<String> = errors.iter().map(|d| d.render(origin)).collect();
@@ -132,7 +163,9 @@ impl Policy {
     }
 
     /// Build from a parsed document, adding compile problems to `diags`.
-    fn from_doc(doc: PolicyDoc, diags: &mut Diagnostics) -> Policy {
+    /// `user_globs` says when the document's own globs are compiled; the
+    /// bundled packs' are always [`GlobCheck::Known`].
+    fn from_doc(doc: PolicyDoc, diags: &mut Diagnostics, user_globs: GlobCheck) -> Policy {
         let packs = bundled::preset_docs(&doc.presets);
         for (name, _) in &packs {
             let broken = bundled::pack(name)
@@ -163,10 +196,10 @@ impl Policy {
             block_at: doc.block_at.unwrap_or(base.block_at),
             ask_at: doc.ask_at.unwrap_or(base.ask_at),
         };
-        let rules: Vec<(&ast::RuleDoc, Provenance)> = packs
+        let rules: Vec<(&ast::RuleDoc, GlobCheck)> = packs
             .iter()
-            .flat_map(|(_, d)| d.rules.iter().map(|r| (r, Provenance::Bundled)))
-            .chain(doc.rules.iter().map(|r| (r, Provenance::User)))
+            .flat_map(|(_, d)| d.rules.iter().map(|r| (r, GlobCheck::Known)))
+            .chain(doc.rules.iter().map(|r| (r, user_globs)))
             .collect();
         let compiled = compile::compile(&rules, thresholds, diags);
         let approval = ApprovalSettings {
@@ -215,7 +248,7 @@ impl Policy {
         BUNDLED
             .get_or_init(|| {
                 let (doc, diags) = bundled::parse_bundled("default.yaml", bundled::DEFAULT);
-                Policy::from_parsed(doc, diags, "bundled:default.yaml")
+                Policy::from_parsed(doc, diags, "bundled:default.yaml", GlobCheck::Known)
                     .map(|p| p.with_source("bundled:default.yaml", bundled::DEFAULT))
                     .unwrap_or_else(|_| Policy::deny_all())
             })
@@ -231,6 +264,7 @@ impl Policy {
                 ..PolicyDoc::default()
             },
             &mut diags,
+            GlobCheck::Known,
         )
     }
 

@@ -78,10 +78,10 @@ fn answer(args: &HookArgs, started: Instant) -> anyhow::Result<Rendered> {
     let event = args.host.decode(&text, args.event.as_deref())?;
     let ctx = context(args.host, &event);
     timing.lap("decode+session");
-    let policy =
-        crate::config::load_policy(args.policy.as_deref()).context("cannot load the policy")?;
-    timing.lap("policy-load");
     let data_dir = crate::config::data_dir(args.data_dir.as_deref());
+    let policy = crate::config::load_policy_cached(args.policy.as_deref(), &data_dir)
+        .context("cannot load the policy")?;
+    timing.lap("policy-load");
     let decision = policy.evaluate(&event.call, &ctx);
     timing.lap("evaluate");
 
