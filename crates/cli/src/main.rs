@@ -55,7 +55,26 @@ enum Command {
     Setup(cmd::setup::SetupArgs),
 }
 
+// `gatehouse hook <host>` alone, parsed without building the whole CLI: a
+// hook is a process per tool call, and clap would otherwise construct every
+// subcommand's arguments first (a measurable share of a hook's run time).
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse hook",
+    version,
+    about = "Answer one hook event of an agent host (reads JSON on stdin)."
+)]
+struct HookCli {
+    #[command(flatten)]
+    args: cmd::hook::HookArgs,
+}
+
 fn main() -> std::process::ExitCode {
+    let mut argv = std::env::args_os();
+    if argv.nth(1).is_some_and(|a| a == "hook") {
+        let hook = HookCli::parse_from(std::iter::once("gatehouse hook".into()).chain(argv));
+        return finish(cmd::hook::run(hook.args));
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Audit(args) => cmd::audit::run(args),
@@ -74,6 +93,10 @@ fn main() -> std::process::ExitCode {
         Command::Hook(args) => cmd::hook::run(args),
         Command::Setup(args) => cmd::setup::run(args),
     };
+    finish(result)
+}
+
+fn finish(result: anyhow::Result<exit::Exit>) -> std::process::ExitCode {
     match result {
         Ok(code) => code.into(),
         Err(err) => {
