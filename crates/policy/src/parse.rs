@@ -221,13 +221,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn check_duplicate_keys(entries: &[(Node, Node)], diags: &mut Diagnostics) {
+    // String keys (all of them in practice) compare without allocating.
+    let same = |a: &Node, b: &Node| match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => x == y,
+        _ => key_text(a) == key_text(b),
+    };
     for (i, (k, _)) in entries.iter().enumerate() {
-        let name = key_text(k);
-        if entries
-            .iter()
-            .take(i)
-            .any(|(prev, _)| key_text(prev) == name)
-        {
+        if entries.iter().take(i).any(|(prev, _)| same(prev, k)) {
+            let name = key_text(k);
             diags.error(
                 k.pos,
                 format!("duplicate key `{name}`; keep one (YAML keys must be unique)"),

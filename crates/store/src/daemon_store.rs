@@ -130,8 +130,7 @@ impl DaemonStore {
     /// daemon groups writes into few transactions for throughput.
     pub fn open(path: &Path) -> Result<DaemonStore> {
         let conn = Connection::open(path).map_err(sql("open database"))?;
-        // As a pragma: rusqlite's `busy_timeout()` needs SQLite 3.44.
-        conn.pragma_update(None, "busy_timeout", 5000)
+        conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sql("set busy timeout"))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql("enable WAL"))?;

@@ -95,9 +95,7 @@ impl SqliteStore {
         let shown = path.display().to_string();
         let mut conn =
             Connection::open_with_flags(path, flags).map_err(schema::open_err(&shown))?;
-        // As a pragma: rusqlite's `busy_timeout()` needs SQLite 3.44
-        // (`sqlite3_set_clientdata`), newer than many systems' libsqlite3.
-        conn.pragma_update(None, "busy_timeout", BUSY_TIMEOUT.as_millis() as i64)
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(schema::open_err(&shown))?;
         // journal_mode is persistent: only the first open of a file pays for the switch.
         let mode: String = conn
@@ -141,9 +139,9 @@ impl SqliteStore {
         if len <= WAL_TRUNCATE_BYTES {
             return;
         }
-        let _ = conn.pragma_update(None, "busy_timeout", 0);
+        let _ = conn.busy_timeout(Duration::ZERO);
         let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        let _ = conn.pragma_update(None, "busy_timeout", BUSY_TIMEOUT.as_millis() as i64);
+        let _ = conn.busy_timeout(BUSY_TIMEOUT);
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -264,7 +262,7 @@ impl AuditStore for SqliteStore {
             OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE,
         )
         .map_err(sql("open for verify"))?;
-        conn.pragma_update(None, "busy_timeout", BUSY_TIMEOUT.as_millis() as i64)
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(sql("open for verify"))?;
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(sql("open for verify"))?;

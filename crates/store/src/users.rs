@@ -81,7 +81,7 @@ impl UserStore {
     /// Open (creating if needed) the dashboard tables in the SQLite file at `path`.
     pub fn open(path: &Path) -> Result<UserStore> {
         let conn = Connection::open(path).map_err(sql("open database"))?;
-        conn.pragma_update(None, "busy_timeout", 5000)
+        conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sql("set busy timeout"))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql("enable WAL"))?;
