@@ -48,7 +48,7 @@ pub fn parse_args(node: &Node, diags: &mut Diagnostics) -> Vec<ArgPredicate> {
         return Vec::new();
     };
     let mut preds = Vec::new();
-    for (k, v) in entries {
+    for (k, v) in entries.iter() {
         let field = key_text(k);
         let segments = split_path(&field);
         let mut ops = Vec::new();
@@ -57,7 +57,7 @@ pub fn parse_args(node: &Node, diags: &mut Diagnostics) -> Vec<ArgPredicate> {
                 if op_entries.is_empty() {
                     diags.error(v.pos, format!("predicate for `{field}` has no operator; use one of {}", OPS.join(", ")));
                 }
-                for (ok, ov) in op_entries {
+                for (ok, ov) in op_entries.iter() {
                     if let Some(op) = parse_op(&key_text(ok), ok, ov, diags) {
                         ops.push(op);
                     }

@@ -20,6 +20,8 @@ use crate::parse::{parse_policy, parse_policy_node};
 
 /// The bundled files' node trees, built at compile time by `build.rs`.
 mod prebuilt {
+    use std::borrow::Cow;
+
     use crate::node::{Node, Pos, Value};
     include!(concat!(env!("OUT_DIR"), "/bundled_nodes.rs"));
 }
@@ -68,7 +70,7 @@ fn parse_pack(name: &str, text: &str) -> Pack {
 pub fn parse_bundled(name: &str, text: &str) -> (PolicyDoc, Diagnostics) {
     let origin = format!("bundled:{name}");
     match prebuilt::prebuilt_node(name) {
-        Some(root) => parse_policy_node(&root, &origin),
+        Some(root) => parse_policy_node(root, &origin),
         None => parse_policy(text, &origin),
     }
 }
@@ -135,7 +137,7 @@ mod tests {
             let prebuilt = prebuilt::prebuilt_node(name)
                 .unwrap_or_else(|| panic!("build.rs emitted no tree for {name}"));
             let parsed = parse_yaml(text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            assert_eq!(prebuilt, parsed, "{name}");
+            assert_eq!(*prebuilt, parsed, "{name}");
         }
     }
 

@@ -9,6 +9,8 @@
 //! rebuild refuses anything deeper than [`MAX_DEPTH`] or malformed: a bad
 //! entry is a cache miss, never a crash.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::node::{Node, Pos, Value};
@@ -54,7 +56,7 @@ fn flatten<'a>(node: &'a Node, out: &mut Vec<Flat<'a>>) -> Option<()> {
         Value::Bool(b) => FlatValue::Bool(*b),
         Value::Int(i) => FlatValue::Int(*i),
         Value::Float(f) => FlatValue::Float(*f),
-        Value::Str(s) => FlatValue::Str(s),
+        Value::Str(s) => FlatValue::Str(s.as_ref()),
         Value::Seq(items) => FlatValue::Seq(u32::try_from(items.len()).ok()?),
         Value::Map(entries) => FlatValue::Map(u32::try_from(entries.len()).ok()?),
     };
@@ -95,17 +97,17 @@ fn rebuild<'a>(items: &mut impl Iterator<Item = Flat<'a>>, depth: usize) -> Opti
         FlatValue::Bool(b) => Value::Bool(b),
         FlatValue::Int(i) => Value::Int(i),
         FlatValue::Float(f) => Value::Float(f),
-        FlatValue::Str(s) => Value::Str(s.to_owned()),
-        FlatValue::Seq(n) => Value::Seq(
+        FlatValue::Str(s) => Value::Str(Cow::Owned(s.to_owned())),
+        FlatValue::Seq(n) => Value::Seq(Cow::Owned(
             (0..n)
                 .map(|_| rebuild(items, depth + 1))
                 .collect::<Option<_>>()?,
-        ),
-        FlatValue::Map(n) => Value::Map(
+        )),
+        FlatValue::Map(n) => Value::Map(Cow::Owned(
             (0..n)
                 .map(|_| Some((rebuild(items, depth + 1)?, rebuild(items, depth + 1)?)))
                 .collect::<Option<_>>()?,
-        ),
+        )),
     };
     Some(Node {
         pos: Pos {

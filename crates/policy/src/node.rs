@@ -8,6 +8,7 @@
 //! inside `match` is an error (it would silently broaden a rule), elsewhere a
 //! warning, and both need the key's own position.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -38,15 +39,19 @@ pub struct Node {
 }
 
 /// The value of a node. Mappings keep their entries in source order.
+///
+/// Strings and children are `Cow`s so that the bundled files' trees can be
+/// `static` data built at compile time (`build.rs`): a hook then allocates
+/// nothing for them and faults in no heap pages. Parsed trees own theirs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
+    Str(Cow<'static, str>),
+    Seq(Cow<'static, [Node]>),
+    Map(Cow<'static, [(Node, Node)]>),
 }
 
 impl Value {
@@ -81,7 +86,7 @@ impl Node {
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
-            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::Str(s) => serde_json::Value::String(s.to_string()),
             Value::Seq(items) => {
                 serde_json::Value::Array(items.iter().map(Node::to_json).collect())
             }
@@ -98,7 +103,7 @@ impl Node {
 /// A mapping key as text (scalars are rendered, other keys get a placeholder).
 pub fn key_text(key: &Node) -> String {
     match &key.value {
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => s.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Bool(b) => b.to_string(),
@@ -162,24 +167,24 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Float(v))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_owned()))
+        Ok(Value::Str(Cow::Owned(v.to_owned())))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
+        Ok(Value::Str(Cow::Owned(v)))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element::<Node>()? {
             items.push(item);
         }
-        Ok(Value::Seq(items))
+        Ok(Value::Seq(Cow::Owned(items)))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries = Vec::new();
         while let Some((k, v)) = map.next_entry::<Node, Node>()? {
             entries.push((k, v));
         }
-        Ok(Value::Map(entries))
+        Ok(Value::Map(Cow::Owned(entries)))
     }
 }
 

@@ -85,7 +85,7 @@ pub fn parse_policy_node(root: &Node, source: &str) -> (PolicyDoc, Diagnostics) 
     };
     check_duplicate_keys(entries, &mut diags);
     let mut saw_version = false;
-    for (key, value) in entries {
+    for (key, value) in entries.iter() {
         match key_text(key).as_str() {
             "version" => {
                 saw_version = true;
@@ -157,7 +157,7 @@ pub fn parse_policy_node(root: &Node, source: &str) -> (PolicyDoc, Diagnostics) 
             },
             "tests" => match &value.value {
                 Value::Seq(items) => {
-                    for item in items {
+                    for item in items.iter() {
                         if let Some(t) = parse_test(item, &mut diags) {
                             doc.tests.push(t);
                         }
@@ -405,7 +405,7 @@ fn mapping<'a>(node: &'a Node, what: &str, diags: &mut Diagnostics) -> Option<&'
 pub fn string_list(node: &Node, what: &str, diags: &mut Diagnostics) -> Vec<Pattern> {
     let one = |n: &Node, diags: &mut Diagnostics| match &n.value {
         Value::Str(s) if !s.is_empty() => Some(Pattern {
-            text: s.clone(),
+            text: s.to_string(),
             pos: n.pos,
         }),
         Value::Int(_) | Value::Float(_) | Value::Bool(_) => Some(Pattern {
@@ -466,7 +466,7 @@ fn parse_rule(node: &Node, index: usize, source: &str, diags: &mut Diagnostics) 
     let errors_before = diags.errors().len();
     let mut saw_match = false;
     let mut saw_outcome = false;
-    for (k, v) in entries {
+    for (k, v) in entries.iter() {
         let key = key_text(k);
         saw_outcome |= key == "action" || key == "severity";
         match key.as_str() {
@@ -524,7 +524,7 @@ fn parse_rule(node: &Node, index: usize, source: &str, diags: &mut Diagnostics) 
 
 fn scalar_string(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<String> {
     match &node.value {
-        Value::Str(s) => Some(s.clone()),
+        Value::Str(s) => Some(s.to_string()),
         Value::Int(_) | Value::Float(_) | Value::Bool(_) => Some(key_text(node)),
         other => {
             diags.error(
@@ -549,7 +549,7 @@ fn parse_match(node: &Node, diags: &mut Diagnostics) -> MatchDoc {
         return m;
     };
     check_duplicate_keys(entries, diags);
-    for (k, v) in entries {
+    for (k, v) in entries.iter() {
         let key = key_text(k);
         match key.as_str() {
             "tool" => m.tool = string_list(v, "tool", diags),
@@ -634,7 +634,7 @@ fn parse_test(node: &Node, diags: &mut Diagnostics) -> Option<TestDoc> {
         expect_rules: Vec::new(),
     };
     let (mut saw_call, mut saw_expect) = (false, false);
-    for (k, v) in entries {
+    for (k, v) in entries.iter() {
         match key_text(k).as_str() {
             "name" => test.name = scalar_string(v, "name", diags).unwrap_or_default(),
             "expect" => {
