@@ -318,12 +318,12 @@ fn an_unchanged_policy_is_served_from_the_cache_and_an_edit_takes_effect_at_once
             .map(|d| d.count())
             .unwrap_or(0)
     };
+    let decided = |stdout: &str, what: &str| {
+        let want = format!(r#""permissionDecision":"{what}""#);
+        assert!(stdout.contains(&want), "want {want} in {stdout}");
+    };
     let first = rm();
-    assert!(
-        first.stdout.contains(r#""permissionDecision":"deny""#),
-        "{}",
-        first.stdout
-    );
+    decided(&first.stdout, "deny");
     assert_eq!(entries(), 1, "the first load leaves an entry");
     let second = rm();
     assert_eq!(
@@ -340,11 +340,7 @@ fn an_unchanged_policy_is_served_from_the_cache_and_an_edit_takes_effect_at_once
         );
     std::fs::write(sb.policy(), edited).expect("edit the policy");
     let third = rm();
-    assert!(
-        third.stdout.contains(r#""permissionDecision":"allow""#),
-        "{}",
-        third.stdout
-    );
+    decided(&third.stdout, "allow");
     assert_eq!(entries(), 2, "the edited text has its own entry");
 
     std::fs::write(
