@@ -52,6 +52,10 @@ pub struct Walker {
 struct Ctx {
     depth: usize,
     via: Vec<String>,
+    /// What `{}` stands for in the command run by an enclosing `find -exec`:
+    /// find's starting points, which it yields first, when no test filters
+    /// them out. Only for that command itself, not for anything it runs.
+    found: Vec<String>,
 }
 
 impl Ctx {
@@ -61,6 +65,7 @@ impl Ctx {
         Ctx {
             depth: self.depth,
             via,
+            found: Vec::new(),
         }
     }
 
@@ -68,6 +73,7 @@ impl Ctx {
         Ctx {
             depth: self.depth + 1,
             via: self.via.clone(),
+            found: Vec::new(),
         }
     }
 }
@@ -444,6 +450,14 @@ impl Walker {
         self.push_command(words, ctx);
 
         for (path, kind) in accesses(&program, args) {
+            // `find / -exec rm -rf {} +` removes `/` itself first: the
+            // operand also counts as each starting point (and stays as
+            // written, so nothing that `{}` alone would catch is lost).
+            if path.contains("{}") {
+                for root in &ctx.found {
+                    self.file(&path.replace("{}", root), kind, &program);
+                }
+            }
             self.file(&path, kind, &program);
         }
         if ctx.depth > MAX_DEPTH {
@@ -458,6 +472,11 @@ impl Walker {
             };
             let inner_ctx = Ctx {
                 depth: ctx.depth + 1,
+                found: if program == "find" {
+                    wrappers::find_unfiltered_roots(args)
+                } else {
+                    Vec::new()
+                },
                 ..ctx.inside(label)
             };
             let inner_stdin = if program == "xargs" {

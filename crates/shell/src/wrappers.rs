@@ -258,6 +258,37 @@ pub fn find_roots(args: &[Arg]) -> Vec<String> {
     roots
 }
 
+/// The paths `{}` stands for in the first command `find` runs, when that
+/// command sees find's starting points themselves: nothing but global
+/// options (`-depth`, `-xdev`, `-maxdepth N`...) comes between the starting
+/// points and the action. A test (`-name`, `-type f`...) could filter the
+/// starting points out, so then nothing is claimed (`{}` stays unresolved).
+pub fn find_unfiltered_roots(args: &[Arg]) -> Vec<String> {
+    let roots = find_roots(args);
+    let mut rest = args
+        .iter()
+        .map(|a| a.text.as_str())
+        .skip_while(|t| matches!(*t, "-H" | "-L" | "-P"))
+        .skip_while(|t| !(t.starts_with('-') || t.starts_with('(') || t.starts_with('!')));
+    while let Some(t) = rest.next() {
+        match t {
+            "-exec" | "-execdir" | "-ok" | "-okdir" => return roots,
+            "-depth"
+            | "-d"
+            | "-xdev"
+            | "-mount"
+            | "-follow"
+            | "-noleaf"
+            | "-ignore_readdir_race" => {}
+            "-maxdepth" => {
+                rest.next();
+            }
+            _ => return Vec::new(),
+        }
+    }
+    Vec::new()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
