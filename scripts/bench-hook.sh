@@ -87,4 +87,28 @@ print(f"{'gatehouse hook (Read)':22} {statistics.median(read_ms):7.2f}ms {pct(re
 print(f"{'Bash minus /bin/true':22} {statistics.median(hook_ms) - statistics.median(true_ms):7.2f}ms")
 if phases:
     print("in-process phases (median):", " ".join(f"{k}={statistics.median(v):.0f}us" for k, v in phases.items()))
+
+# Parallel tool calls (an agent reading several files at once): P hooks started
+# together, each timed from its start to its exit; they queue on the audit
+# log's write lock and share the 2 cores.
+for par in (4, 8):
+    lat = []
+    for _ in range(max(10, runs // 10)):
+        started = []
+        for _ in range(par):
+            t0 = time.perf_counter()
+            p = subprocess.Popen(hook, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, env=env)
+            started.append((t0, p))
+        with open(payload, "rb") as f:
+            body = f.read()
+        for _, p in started:
+            p.stdin.write(body)
+            p.stdin.close()
+        for t0, p in started:
+            p.wait()
+            lat.append((time.perf_counter() - t0) * 1000)
+            if p.returncode != 0:
+                sys.exit(f"parallel hook failed: exit {p.returncode}: {p.stderr.read().decode()}")
+    print(f"{par} hooks at once:{'':7} {statistics.median(lat):7.2f}ms {pct(lat, .99):7.2f}ms")
 PY

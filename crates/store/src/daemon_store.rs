@@ -129,9 +129,9 @@ impl DaemonStore {
     /// WAL with `synchronous=NORMAL`: a commit survives a process kill; the
     /// daemon groups writes into few transactions for throughput.
     pub fn open(path: &Path) -> Result<DaemonStore> {
-        let conn = Connection::open(path).map_err(sql("open database"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(sql("set busy timeout"))?;
+        let mut conn = Connection::open(path).map_err(sql("open database"))?;
+        conn.busy_handler(Some(crate::sqlite::wait_for_lock))
+            .map_err(sql("set busy handler"))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql("enable WAL"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")

@@ -32,6 +32,29 @@ use crate::{AuditEntry, AuditQuery, AuditStore, StoreError, Verification};
 /// host's hook timeout.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How a connection waits for another's write lock: short sleeps at first,
+/// because a hook holds the lock for well under a millisecond and parallel
+/// tool calls (common: an agent reading several files at once) queue on it;
+/// SQLite's own busy timeout sleeps 1, 2, 5, 10... ms, which made four
+/// parallel hooks take a median 9 ms. Gives up (and the hook then blocks the
+/// call) after about [`BUSY_TIMEOUT`].
+pub(crate) fn wait_for_lock(retries: i32) -> bool {
+    const SHORT: u32 = 200;
+    const SHORT_SLEEP: Duration = Duration::from_micros(100);
+    const LONG_SLEEP: Duration = Duration::from_millis(1);
+    let retries = u32::try_from(retries).unwrap_or(0);
+    let waited = SHORT_SLEEP * retries.min(SHORT) + LONG_SLEEP * retries.saturating_sub(SHORT);
+    if waited >= BUSY_TIMEOUT {
+        return false;
+    }
+    std::thread::sleep(if retries < SHORT {
+        SHORT_SLEEP
+    } else {
+        LONG_SLEEP
+    });
+    true
+}
+
 /// WAL file size above which an append ends with a truncating checkpoint.
 ///
 /// Why not SQLite's auto-checkpoint alone: a hook is a short-lived process,
@@ -95,7 +118,7 @@ impl SqliteStore {
         let shown = path.display().to_string();
         let mut conn =
             Connection::open_with_flags(path, flags).map_err(schema::open_err(&shown))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
+        conn.busy_handler(Some(wait_for_lock))
             .map_err(schema::open_err(&shown))?;
         // journal_mode is persistent: only the first open of a file pays for the switch.
         let mode: String = conn
@@ -134,14 +157,14 @@ impl SqliteStore {
     /// Never waits: with a reader in the way the checkpoint does what it can
     /// now and a later append finishes it. Failure costs nothing but WAL
     /// size; the records are already durable.
-    fn truncate_wal_if_large(&self, conn: &Connection) {
+    fn truncate_wal_if_large(&self, conn: &mut Connection) {
         let len = std::fs::metadata(&self.wal).map(|m| m.len()).unwrap_or(0);
         if len <= WAL_TRUNCATE_BYTES {
             return;
         }
-        let _ = conn.busy_timeout(Duration::ZERO);
+        let _ = conn.busy_handler(None::<fn(i32) -> bool>);
         let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        let _ = conn.busy_timeout(BUSY_TIMEOUT);
+        let _ = conn.busy_handler(Some(wait_for_lock));
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -218,7 +241,7 @@ impl AuditStore for SqliteStore {
         )
         .map_err(sql("update head"))?;
         tx.commit().map_err(sql("commit append"))?;
-        self.truncate_wal_if_large(&conn);
+        self.truncate_wal_if_large(&mut conn);
         Ok(entries)
     }
 
@@ -262,7 +285,7 @@ impl AuditStore for SqliteStore {
             OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE,
         )
         .map_err(sql("open for verify"))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
+        conn.busy_handler(Some(wait_for_lock))
             .map_err(sql("open for verify"))?;
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(sql("open for verify"))?;
@@ -475,5 +498,19 @@ fn create_private_file(path: &Path) -> Result<(), StoreError> {
             path: path.display().to_string(),
             source: Box::new(e),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_wait_gives_up_after_the_busy_timeout() {
+        // 200 short sleeps of 100 µs, then 1 ms each: 5 s is reached at 5,180.
+        assert!(!wait_for_lock(5_180));
+        assert!(!wait_for_lock(i32::MAX));
+        assert!(wait_for_lock(0), "the first retry waits");
+        assert!(wait_for_lock(5_179), "just under the timeout still waits");
     }
 }

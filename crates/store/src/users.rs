@@ -80,9 +80,9 @@ pub struct UserStore {
 impl UserStore {
     /// Open (creating if needed) the dashboard tables in the SQLite file at `path`.
     pub fn open(path: &Path) -> Result<UserStore> {
-        let conn = Connection::open(path).map_err(sql("open database"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(sql("set busy timeout"))?;
+        let mut conn = Connection::open(path).map_err(sql("open database"))?;
+        conn.busy_handler(Some(crate::sqlite::wait_for_lock))
+            .map_err(sql("set busy handler"))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql("enable WAL"))?;
         UserStore::with_connection(conn)

@@ -258,3 +258,25 @@ fn child_appender() {
         }
     }
 }
+
+#[test]
+fn an_append_waits_for_another_writer_instead_of_failing() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let store = open(tmp.path());
+    fill(&store, 1);
+    let blocker = raw(tmp.path());
+    blocker
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the write lock");
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        blocker.execute_batch("COMMIT").expect("release it");
+    });
+    // Another connection, as a second hook process would have.
+    let other = open(tmp.path());
+    other
+        .append(&record(2))
+        .expect("waits for the lock, then appends");
+    releaser.join().expect("releaser");
+    assert_eq!(verified_count(&store), 2);
+}
