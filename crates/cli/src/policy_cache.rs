@@ -71,7 +71,7 @@ fn key(text: &str) -> Option<String> {
 fn store(dir: &Path, key: &str, entry: &[u8]) -> std::io::Result<()> {
     create_private_dir(dir)?;
     let tmp = dir.join(format!(".{key}.{}.tmp", std::process::id()));
-    let written = fs::File::create(&tmp).and_then(|mut f| f.write_all(entry));
+    let written = create_private_file(&tmp).and_then(|mut f| f.write_all(entry));
     if let Err(e) = written.and_then(|()| fs::rename(&tmp, dir.join(key))) {
         let _ = fs::remove_file(&tmp);
         return Err(e);
@@ -110,6 +110,23 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(dir)
 }
 
+/// Owner-only, like everything else in the data dir.
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::File::create(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,8 +146,20 @@ mod tests {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = dir_in(tmp.path());
         let first = load(POLICY, "p.yaml", &dir).expect("loads");
-        let entries: Vec<_> = fs::read_dir(&dir).expect("cache dir").collect();
+        let entries: Vec<_> = fs::read_dir(&dir)
+            .expect("cache dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
         assert_eq!(entries.len(), 1, "one entry written");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&entries[0])
+                .expect("entry")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "owner-only");
+        }
         let second = load(POLICY, "p.yaml", &dir).expect("loads from the cache");
         for policy in [&first, &second] {
             assert_eq!(
