@@ -49,21 +49,19 @@ enum Command {
     /// Create, list and revoke API tokens.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
-    /// Answer one hook event of an agent host (reads JSON on stdin).
+    #[command(about = HOOK_ABOUT)]
     Hook(cmd::hook::HookArgs),
     /// Install gatehouse's hooks into a host's settings (or --remove them).
     Setup(cmd::setup::SetupArgs),
 }
 
+const HOOK_ABOUT: &str = "Answer one hook event of an agent host (reads JSON on stdin).";
+
 // `gatehouse hook <host>` alone, parsed without building the whole CLI: a
 // hook is a process per tool call, and clap would otherwise construct every
 // subcommand's arguments first (a measurable share of a hook's run time).
 #[derive(Debug, Parser)]
-#[command(
-    name = "gatehouse hook",
-    version,
-    about = "Answer one hook event of an agent host (reads JSON on stdin)."
-)]
+#[command(name = "gatehouse hook", version, about = HOOK_ABOUT)]
 struct HookCli {
     #[command(flatten)]
     args: cmd::hook::HookArgs,
