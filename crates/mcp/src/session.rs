@@ -171,13 +171,7 @@ impl Proxy {
                 method: "tools/call",
             } => self.on_tool_call(raw, &msg, id, ctx),
             Kind::Request { id, method } => {
-                self.forwarded.insert(
-                    IdKey::of(id),
-                    Waiting {
-                        id: id.clone(),
-                        method: method.to_owned(),
-                    },
-                );
+                self.remember_forwarded(IdKey::of(id), id.clone(), method);
                 ClientStep::plain(ClientAction::Forward)
             }
             Kind::Notification {
@@ -235,13 +229,7 @@ impl Proxy {
         let (call, decision) = self.gate.evaluate(tool, arguments, ctx);
         let action = match decision.action {
             Action::Defer | Action::Allow => {
-                self.forwarded.insert(
-                    key,
-                    Waiting {
-                        id: id.clone(),
-                        method: "tools/call".to_owned(),
-                    },
-                );
+                self.remember_forwarded(key, id.clone(), "tools/call");
                 ClientAction::Forward
             }
             Action::Deny => ClientAction::Reply(message::tool_error_result(
@@ -311,16 +299,16 @@ impl Proxy {
         }
         for m in items {
             if let Kind::Request { id, method } = message::kind(m) {
-                self.forwarded.insert(
-                    IdKey::of(id),
-                    Waiting {
-                        id: id.clone(),
-                        method: method.to_owned(),
-                    },
-                );
+                self.remember_forwarded(IdKey::of(id), id.clone(), method);
             }
         }
         ClientStep::plain(ClientAction::Forward)
+    }
+
+    /// A request went upstream: its answer will come back under `key`.
+    fn remember_forwarded(&mut self, key: IdKey, id: Value, method: &str) {
+        let method = method.to_owned();
+        self.forwarded.insert(key, Waiting { id, method });
     }
 
     /// A hold ended. `None` when the hold is no longer known (the client
@@ -329,13 +317,7 @@ impl Proxy {
         let held = self.held.remove(key)?;
         Some(match outcome {
             HoldOutcome::Approved => {
-                self.forwarded.insert(
-                    key.clone(),
-                    Waiting {
-                        id: held.id,
-                        method: "tools/call".to_owned(),
-                    },
-                );
+                self.remember_forwarded(key.clone(), held.id, "tools/call");
                 Release::Forward(held.raw)
             }
             HoldOutcome::Denied(reason) => Release::Reply(message::tool_error_result(

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, anyhow, bail};
 use gatehouse_connectors::{HookEvent, Host, Phase, Rendered, Verdict, reason_line};
 use gatehouse_core::audit::{AuditKind, AuditRecord};
-use gatehouse_core::{Action, CallContext, Decision, Timestamp, ToolCall, Via};
+use gatehouse_core::{Action, CallContext, Decision, Timestamp, Via};
 use gatehouse_policy::{Headless, Policy};
 use gatehouse_store::{AuditStore, SqliteStore};
 
@@ -173,7 +173,9 @@ fn route_ask(
     if native && via != Via::Gateway {
         return decision;
     }
-    if let Some(resolved) = hold_on_gateway(data_dir, &event.call, ctx, &decision, deadline) {
+    if let Some(resolved) =
+        crate::daemon_client::hold_on_gateway(data_dir, &event.call, ctx, &decision, deadline)
+    {
         return resolved;
     }
     let why = if native {
@@ -200,23 +202,6 @@ fn route_ask(
         )),
         ..decision
     }
-}
-
-/// The daemon client's seam: hold `call` on the gateway until a person
-/// resolves it or `deadline` passes.
-///
-/// Returns the resolved decision (allow, or deny with the approver's reason;
-/// a deny when the deadline passes or the daemon cannot be reached), or
-/// `None` when no daemon is configured (no `daemon.json` in the data dir, no
-/// `GATEHOUSE_URL`), in which case the caller applies `approval.headless`.
-pub fn hold_on_gateway(
-    data_dir: &Path,
-    call: &ToolCall,
-    ctx: &CallContext,
-    decision: &Decision,
-    deadline: Instant,
-) -> Option<Decision> {
-    crate::daemon_client::hold_on_gateway(data_dir, call, ctx, decision, deadline)
 }
 
 fn verdict_of(decision: &Decision) -> Verdict {
