@@ -1,18 +1,16 @@
 //! Held approvals through the router: long-poll, SSE, resume by id, roles.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use common::{ADMIN, AGENT};
 use gatehouse_policy::Policy;
-use gatehouse_server::{LocalToken, Role, ServerConfig, hash_token};
-use gatehouse_store::SqliteStore;
 use serde_json::Value;
 use tower::ServiceExt;
 
-const AGENT: &str = "gh_agent-secret";
-const ADMIN: &str = "gh_admin-secret";
 const POLICY: &str = r#"
 version: 1
 default: allow
@@ -23,31 +21,11 @@ rules:
 "#;
 
 fn app(dir: &std::path::Path) -> axum::Router {
-    let db = dir.join("gatehouse.db");
-    let audit = Arc::new(SqliteStore::open(&db).expect("open audit store"));
-    let state = gatehouse_server::start(ServerConfig {
-        db_path: db,
-        audit,
-        policy: Policy::load(POLICY, "test.yaml").expect("policy"),
-        reload: None,
-        local_tokens: vec![
-            LocalToken {
-                name: "agent".into(),
-                role: Role::Agent,
-                hash: hash_token(AGENT),
-            },
-            LocalToken {
-                name: "admin".into(),
-                role: Role::Admin,
-                hash: hash_token(ADMIN),
-            },
-        ],
-        disconnect_grace_secs: 1,
-    })
-    .expect("start");
-    gatehouse_server::router(state)
+    let policy = Policy::load(POLICY, "test.yaml").expect("policy");
+    gatehouse_server::router(common::state(dir, policy))
 }
 
+/// One request as `token`; the body parsed as JSON (or kept as a string).
 async fn call(
     app: &axum::Router,
     method: &str,
@@ -55,23 +33,29 @@ async fn call(
     token: &str,
     body: &str,
 ) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_owned()))
-        .expect("request");
-    let resp = app.clone().oneshot(req).await.expect("response");
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (status, text) = common::send(app, method, path, Some(token), Some(body)).await;
     (
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// `POST /v1/approvals/{id}/{verb}` (approve, deny, cancel) as `token`.
+async fn resolve(
+    app: &axum::Router,
+    id: &str,
+    verb: &str,
+    token: &str,
+    body: &str,
+) -> (StatusCode, Value) {
+    call(
+        app,
+        "POST",
+        &format!("/v1/approvals/{id}/{verb}"),
+        token,
+        body,
+    )
+    .await
 }
 
 async fn submit_refund(app: &axum::Router, amount: u64) -> Value {
@@ -114,14 +98,7 @@ async fn long_poll_returns_pending_at_timeout_then_the_final_state_on_resume() {
         tokio::spawn(async move { call(&app, "GET", &wait, AGENT, "").await })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let (status, v) = call(
-        &app,
-        "POST",
-        &format!("/v1/approvals/{id}/deny"),
-        ADMIN,
-        r#"{"reason":"over budget"}"#,
-    )
-    .await;
+    let (status, v) = resolve(&app, &id, "deny", ADMIN, r#"{"reason":"over budget"}"#).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let (_, v) = tokio::time::timeout(Duration::from_secs(5), waiter)
         .await
@@ -138,14 +115,7 @@ async fn long_poll_returns_pending_at_timeout_then_the_final_state_on_resume() {
     let (_, v) = call(&app, "GET", &wait, AGENT, "").await;
     assert_eq!(v["status"], "denied");
     // And nothing changes a final approval.
-    let (status, _) = call(
-        &app,
-        "POST",
-        &format!("/v1/approvals/{id}/approve"),
-        ADMIN,
-        "{}",
-    )
-    .await;
+    let (status, _) = resolve(&app, &id, "approve", ADMIN, "{}").await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
@@ -174,14 +144,7 @@ async fn event_stream_sends_the_current_state_then_the_final_one_and_ends() {
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let (status, _) = call(
-        &app,
-        "POST",
-        &format!("/v1/approvals/{id}/approve"),
-        ADMIN,
-        r#"{"reason":"ok"}"#,
-    )
-    .await;
+    let (status, _) = resolve(&app, &id, "approve", ADMIN, r#"{"reason":"ok"}"#).await;
     assert_eq!(status, StatusCode::OK);
     let text = tokio::time::timeout(Duration::from_secs(5), stream)
         .await
@@ -201,23 +164,9 @@ async fn agent_may_cancel_its_own_call_but_not_list_or_approve() {
         .as_str()
         .expect("id")
         .to_owned();
-    let (status, _) = call(
-        &app,
-        "POST",
-        &format!("/v1/approvals/{id}/approve"),
-        AGENT,
-        "{}",
-    )
-    .await;
+    let (status, _) = resolve(&app, &id, "approve", AGENT, "{}").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, v) = call(
-        &app,
-        "POST",
-        &format!("/v1/approvals/{id}/cancel"),
-        AGENT,
-        r#"{"reason":"not needed"}"#,
-    )
-    .await;
+    let (status, v) = resolve(&app, &id, "cancel", AGENT, r#"{"reason":"not needed"}"#).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "cancelled");
     let (_, audit) = call(&app, "GET", "/v1/audit?limit=10", ADMIN, "").await;

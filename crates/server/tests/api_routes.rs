@@ -1,66 +1,14 @@
 //! The router serves every documented route and the OpenAPI document
 //! describes every served route; auth and roles hold on each.
 
-use std::sync::Arc;
+mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
+use common::{ADMIN, AGENT, send as call};
 use gatehouse_policy::Policy;
-use gatehouse_server::{LocalToken, Role, ServerConfig, hash_token};
-use gatehouse_store::SqliteStore;
-use tower::ServiceExt;
-
-const AGENT: &str = "gh_agent-secret";
-const ADMIN: &str = "gh_admin-secret";
 
 fn state(dir: &std::path::Path) -> gatehouse_server::AppState {
-    let db = dir.join("gatehouse.db");
-    let audit = Arc::new(SqliteStore::open(&db).expect("open audit store"));
-    gatehouse_server::start(ServerConfig {
-        db_path: db,
-        audit,
-        policy: Policy::bundled(),
-        reload: None,
-        local_tokens: vec![
-            LocalToken {
-                name: "agent".into(),
-                role: Role::Agent,
-                hash: hash_token(AGENT),
-            },
-            LocalToken {
-                name: "admin".into(),
-                role: Role::Admin,
-                hash: hash_token(ADMIN),
-            },
-        ],
-        disconnect_grace_secs: 1,
-    })
-    .expect("start")
-}
-
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> (StatusCode, String) {
-    let mut req = Request::builder().method(method).uri(path);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    if body.is_some() {
-        req = req.header("content-type", "application/json");
-    }
-    let req = req
-        .body(Body::from(body.unwrap_or("").to_owned()))
-        .expect("request");
-    let resp = app.clone().oneshot(req).await.expect("response");
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    common::state(dir, Policy::bundled())
 }
 
 #[test]
