@@ -59,23 +59,20 @@ tests:
     expect: allow
 "#;
 
-#[test]
-fn check_json_unwraps_wrappers_and_names_the_rule() {
+/// `gatehouse check --policy my.yaml --json ARGS` against [`POLICY`]; must succeed.
+fn check_json(args: &[&str]) -> serde_json::Value {
     let dir = tmp();
     std::fs::write(dir.path().join("my.yaml"), POLICY).unwrap_or_else(|e| panic!("{e}"));
-    let out = gatehouse(
-        &[
-            "check",
-            "--policy",
-            "my.yaml",
-            "--json",
-            "--",
-            "sudo bash -c 'rm -rf /tmp/x'",
-        ],
-        dir.path(),
-    );
+    let mut all = vec!["check", "--policy", "my.yaml", "--json"];
+    all.extend_from_slice(args);
+    let out = gatehouse(&all, dir.path());
     assert!(out.status.success(), "{out:?}");
-    let v = json(&out);
+    json(&out)
+}
+
+#[test]
+fn check_json_unwraps_wrappers_and_names_the_rule() {
+    let v = check_json(&["--", "sudo bash -c 'rm -rf /tmp/x'"]);
     assert_eq!(v["decision"], "deny");
     assert_eq!(v["rules"], serde_json::json!(["no-rm"]));
     assert_eq!(v["message"], "no deleting");
@@ -88,38 +85,15 @@ fn check_json_unwraps_wrappers_and_names_the_rule() {
 
 #[test]
 fn check_tool_input_infers_the_class() {
-    let dir = tmp();
-    std::fs::write(dir.path().join("my.yaml"), POLICY).unwrap_or_else(|e| panic!("{e}"));
-    let out = gatehouse(
-        &[
-            "check",
-            "--policy",
-            "my.yaml",
-            "--json",
-            "--tool",
-            "send_refund",
-            "--input",
-            r#"{"amount": 9500}"#,
-        ],
-        dir.path(),
-    );
-    let v = json(&out);
+    let v = check_json(&["--tool", "send_refund", "--input", r#"{"amount": 9500}"#]);
     assert_eq!(v["decision"], "ask");
     assert_eq!(v["approvers"], 2);
-    let out = gatehouse(
-        &[
-            "check",
-            "--policy",
-            "my.yaml",
-            "--json",
-            "--tool",
-            "read",
-            "--input",
-            r#"{"file_path": "/home/u/app/.env"}"#,
-        ],
-        dir.path(),
-    );
-    let v = json(&out);
+    let v = check_json(&[
+        "--tool",
+        "read",
+        "--input",
+        r#"{"file_path": "/home/u/app/.env"}"#,
+    ]);
     assert_eq!(v["decision"], "ask");
     assert_eq!(v["rules"], serde_json::json!(["PATH-ENV-FILE"]));
     assert_eq!(v["severity"], "high");
