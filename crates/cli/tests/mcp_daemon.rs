@@ -79,6 +79,21 @@ impl Home {
         cmd.output().expect("run gatehouse")
     }
 
+    /// `gatehouse VERB <id of pending> [options]` as `token`, which must succeed
+    /// (`verb_and_options`: `["approve"]`, `["deny", "--reason", "…"]`).
+    fn resolve(&self, token: &str, pending: &Value, verb_and_options: &[&str]) {
+        let id = pending["id"].as_str().expect("approval id");
+        let mut args = vec![verb_and_options[0], id];
+        args.extend_from_slice(&verb_and_options[1..]);
+        let out = self.cli(token, &args);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            args[0],
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     fn admin_token(&self) -> String {
         let text =
             std::fs::read_to_string(self.path().join("credentials.json")).expect("credentials");
@@ -204,13 +219,7 @@ fn asked_call_completes_after_gatehouse_approve_with_progress_meanwhile() {
         !home.notes().join("secret-plan.txt").exists(),
         "held call ran early"
     );
-    let id = pending[0]["id"].as_str().expect("approval id").to_owned();
-    let out = home.cli(&alice, &["approve", &id, "--reason", "ship it"]);
-    assert!(
-        out.status.success(),
-        "approve: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    home.resolve(&alice, &pending[0], &["approve", "--reason", "ship it"]);
     let results = results(client);
     assert_eq!(call_text(&results[0]), "wrote secret-plan", "{results:?}");
     assert_eq!(results[0]["isError"], json!(false));
@@ -243,12 +252,10 @@ fn asked_call_fails_after_gatehouse_deny_with_the_reason() {
     let bob = home.approver("bob");
     let client = home.client(json!([secret_note_call()]));
     let pending = home.wait_pending(1);
-    let id = pending[0]["id"].as_str().expect("approval id").to_owned();
-    let out = home.cli(&bob, &["deny", &id, "--reason", "use the staging notes"]);
-    assert!(
-        out.status.success(),
-        "deny: {}",
-        String::from_utf8_lossy(&out.stderr)
+    home.resolve(
+        &bob,
+        &pending[0],
+        &["deny", "--reason", "use the staging notes"],
     );
     let results = results(client);
     assert_eq!(results[0]["isError"], json!(true), "{results:?}");
@@ -315,13 +322,7 @@ fn http_front_holds_an_ask_until_gatehouse_approve() {
     let client = client.spawn().expect("spawn the MCP client");
     let pending = home.wait_pending(1);
     std::thread::sleep(Duration::from_millis(700));
-    let id = pending[0]["id"].as_str().expect("approval id").to_owned();
-    let out = home.cli(&alice, &["approve", &id]);
-    assert!(
-        out.status.success(),
-        "approve: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    home.resolve(&alice, &pending[0], &["approve"]);
     let results = results(client);
     assert_eq!(call_text(&results[0]), "wrote secret-plan", "{results:?}");
     assert!(
