@@ -74,18 +74,27 @@ fn endpoint(data_dir: Option<&std::path::Path>) -> anyhow::Result<Endpoint> {
     daemon_client::person(&crate::config::data_dir(data_dir))
 }
 
-pub fn pending(args: PendingArgs) -> anyhow::Result<Exit> {
-    let ep = endpoint(args.data_dir.as_deref())?;
-    let list = ep.request("GET", "/v1/approvals?status=pending", None, TIMEOUT)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
-        return Ok(Exit::Ok);
+/// The items of a listing to print as a table, or `None` when it is done:
+/// printed as JSON (`--json`), or empty (then `empty` is printed).
+fn table_items(list: &Value, json: bool, empty: &str) -> anyhow::Result<Option<Vec<Value>>> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(list)?);
+        return Ok(None);
     }
     let items = list.as_array().cloned().unwrap_or_default();
     if items.is_empty() {
-        println!("no pending approvals");
-        return Ok(Exit::Ok);
+        println!("{empty}");
+        return Ok(None);
     }
+    Ok(Some(items))
+}
+
+pub fn pending(args: PendingArgs) -> anyhow::Result<Exit> {
+    let ep = endpoint(args.data_dir.as_deref())?;
+    let list = ep.request("GET", "/v1/approvals?status=pending", None, TIMEOUT)?;
+    let Some(items) = table_items(&list, args.json, "no pending approvals")? else {
+        return Ok(Exit::Ok);
+    };
     let now = now_ms();
     println!(
         "{:<24}  {:>6}  {:<12}  {:<40}  {:<16}  {:<20}  SEVERITY",
@@ -317,15 +326,9 @@ pub fn grants(args: GrantsArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Ok);
     }
     let list = ep.request("GET", "/v1/grants", None, TIMEOUT)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+    let Some(items) = table_items(&list, args.json, "no active grants")? else {
         return Ok(Exit::Ok);
-    }
-    let items = list.as_array().cloned().unwrap_or_default();
-    if items.is_empty() {
-        println!("no active grants");
-        return Ok(Exit::Ok);
-    }
+    };
     let now = now_ms();
     println!(
         "{:<18}  {:<16}  {:>8}  {:<12}  {:<40}  BY",
